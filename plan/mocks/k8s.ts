@@ -1,0 +1,4 @@
+/** Mocked Kubernetes outputs. */
+import type { OutputMock } from "./index";
+
+export const k8sOutputs: Record<string, OutputMock> = {};

@@ -1,0 +1,49 @@
+/**
+ * The inputs that matter, per resource type, for the plan's tree view. Types not listed show
+ * their first few scalar inputs. Dotted keys reach into nested inputs.
+ */
+import type { RecordedResource } from "./harness";
+
+const KEYS_BY_TYPE: Record<string, string[]> = {
+    "aws:cloudformation/stack:Stack": [
+        "parameters.BuildkiteQueue",
+        "parameters.InstanceTypes",
+        "parameters.MinSize",
+        "parameters.MaxSize",
+        "parameters.ECRAccessPolicy",
+        "templateUrl",
+    ],
+    "aws:ec2/vpc:Vpc": ["cidrBlock"],
+    "aws:ec2/subnet:Subnet": ["cidrBlock", "availabilityZone"],
+    "aws:ecr/repository:Repository": ["name"],
+    "aws:s3/bucket:Bucket": ["bucket"],
+    "aws:iam/rolePolicy:RolePolicy": ["role"],
+    "gcp:container/cluster:Cluster": ["name", "location", "enableAutopilot"],
+    "gcp:container/nodePool:NodePool": ["name", "nodeConfig.machineType", "autoscaling.totalMaxNodeCount"],
+    "gcp:tpu/v2Vm:V2Vm": ["name", "zone", "acceleratorType", "runtimeVersion"],
+    "kubernetes:helm.sh/v3:Release": ["chart", "version", "namespace"],
+};
+
+const FALLBACK_COUNT = 4;
+
+function pick(inputs: Record<string, unknown>, dotted: string): unknown {
+    let value: unknown = inputs;
+    for (const part of dotted.split(".")) {
+        if (value === null || typeof value !== "object") return undefined;
+        value = (value as Record<string, unknown>)[part];
+    }
+    return value;
+}
+
+/** `[key, value]` pairs to show for a resource. */
+export function summaryKeys(resource: RecordedResource): [string, unknown][] {
+    const keys = KEYS_BY_TYPE[resource.type];
+    if (keys) {
+        return keys
+            .map((key): [string, unknown] => [key.split(".").pop() as string, pick(resource.inputs, key)])
+            .filter(([, value]) => value !== undefined);
+    }
+    return Object.entries(resource.inputs)
+        .filter(([key, value]) => key !== "__defaults" && value !== null && ["string", "number", "boolean"].includes(typeof value))
+        .slice(0, FALLBACK_COUNT);
+}
