@@ -32,7 +32,7 @@ interface RawCatalog extends Omit<Catalog, "file" | "queues" | "gkeClusters"> {
 let compiledValidator: ReturnType<Ajv["compile"]> | undefined;
 function schemaValidator(): ReturnType<Ajv["compile"]> {
     if (!compiledValidator) {
-        compiledValidator = new Ajv({ allErrors: false, strict: true, strictRequired: false }).compile(catalogSchema);
+        compiledValidator = new Ajv({ allErrors: false, strict: true, strictRequired: false, verbose: true }).compile(catalogSchema);
     }
     return compiledValidator;
 }

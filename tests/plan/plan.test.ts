@@ -1,0 +1,81 @@
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as path from "path";
+import { planJson, planStack, planText } from "../../plan/cli";
+import { runWithMocks, type ProgramRun } from "../../plan/harness";
+import { listStacks, loadStackConfig, secretPlaceholder } from "../../plan/stack-config";
+import { defineFleet, unknownConfigKeys } from "../../fleet";
+
+describe("offline plan", () => {
+    const runs = new Map<string, ProgramRun>();
+    before(async () => {
+        for (const stack of listStacks()) runs.set(stack, await planStack(stack));
+    });
+
+    it("knows both production stacks", () => {
+        assert.deepEqual(listStacks(), ["aws-prod", "gcp-prod"]);
+        assert.equal(loadStackConfig("aws-prod").config["ci:cloud"], "aws");
+        assert.equal(loadStackConfig("gcp-prod").config["ci:cloud"], "gcp");
+    });
+
+    it("is deterministic: a second run gives byte-identical JSON", async () => {
+        for (const [stack, run] of runs) {
+            const again = await planStack(stack);
+            assert.equal(planJson(again), planJson(run), stack);
+        }
+    });
+
+    it("prints a tree with a count per type", () => {
+        for (const [stack, run] of runs) {
+            const text = planText(stack, run);
+            assert.match(text, new RegExp(`^Stack ${stack}: ${run.resources.length} resources`));
+            assert.match(text, /Resources by type:\n\s+1 {2}pulumi:pulumi:Stack/);
+        }
+    });
+
+    it("shows secrets only as [secret] in JSON", () => {
+        for (const [stack, run] of runs) {
+            const json = planJson(run);
+            for (const key of loadStackConfig(stack).secretKeys) {
+                assert.ok(!json.includes(secretPlaceholder(key)), `${stack}: ${key} leaks into the plan`);
+            }
+        }
+    });
+
+    it("uses no default provider: every region and project is explicit", () => {
+        for (const [stack, run] of runs) {
+            const defaults = run.resources.filter((r) => /^pulumi:providers:[^:]+$/.test(r.type) && r.name.startsWith("default"));
+            assert.deepEqual(defaults.map((r) => `${r.type}::${r.name}`), [], stack);
+        }
+    });
+});
+
+describe("stack config", () => {
+    it("flags config keys Pulumi.yaml does not declare, with a suggestion", () => {
+        assert.deepEqual(unknownConfigKeys({ "ci:clod": "aws", "ci:cloud": "aws", "aws:region": "x" }, ["cloud", "catalogPath"]), [
+            'ci:clod (did you mean "cloud"?)',
+        ]);
+    });
+
+    it("fails the program on an unknown config key or cloud, in one line", async () => {
+        await assert.rejects(
+            runWithMocks({ project: "ci", stack: "t", config: { "ci:cloud": "aws", "ci:catalogPth": "x" } }, () => defineFleet() as Record<string, unknown>),
+            /unknown config key ci:catalogPth \(did you mean "catalogPath"\?\)/,
+        );
+        await assert.rejects(
+            runWithMocks({ project: "ci", stack: "t", config: { "ci:cloud": "azure" } }, () => defineFleet() as Record<string, unknown>),
+            /config ci:cloud: must be one of aws, gcp, not "azure"/,
+        );
+    });
+});
+
+describe("`npm run plan` command line", () => {
+    const tsx = path.join(__dirname, "..", "..", "node_modules", ".bin", "tsx");
+    const cli = path.join(__dirname, "..", "..", "plan", "cli.ts");
+
+    it("rejects an unknown stack with one line and exit 2", () => {
+        const result = spawnSync(tsx, [cli, "azure-prod"], { encoding: "utf8" });
+        assert.equal(result.status, 2);
+        assert.match(result.stderr, /^error: unknown stack azure-prod \(stacks: aws-prod, gcp-prod\)\n$/);
+    });
+});
