@@ -1,0 +1,89 @@
+/**
+ * `npm run plan:diff -- BASE.json HEAD.json`: what a change does to the fleet, as Markdown for the
+ * pull request's job summary. Both files are `npm run plan -- --json` output (all stacks).
+ */
+import * as fs from "fs";
+
+/** A resource as `npm run plan -- --json` prints it. */
+export interface PlannedResource {
+    type: string;
+    name: string;
+    parent?: string;
+    provider?: string;
+    inputs: Record<string, unknown>;
+}
+
+/** Stack name → its resources. */
+export type PlanDocument = Record<string, PlannedResource[]>;
+
+export interface StackDiff {
+    stack: string;
+    added: PlannedResource[];
+    removed: PlannedResource[];
+    /** Changed resources with the top-level input keys (or `parent`/`provider`) that differ. */
+    changed: { resource: PlannedResource; fields: string[] }[];
+}
+
+const refOf = (r: PlannedResource): string => `${r.type}::${r.name}`;
+
+function changedFields(before: PlannedResource, after: PlannedResource): string[] {
+    const fields = new Set<string>();
+    for (const key of new Set([...Object.keys(before.inputs), ...Object.keys(after.inputs)])) {
+        if (JSON.stringify(before.inputs[key]) !== JSON.stringify(after.inputs[key])) fields.add(key);
+    }
+    if (before.parent !== after.parent) fields.add("(parent)");
+    if (before.provider !== after.provider) fields.add("(provider)");
+    return [...fields].sort();
+}
+
+/** Resources added, removed and changed, per stack, in a stable order. */
+export function diffPlans(base: PlanDocument, head: PlanDocument): StackDiff[] {
+    const stacks = [...new Set([...Object.keys(base), ...Object.keys(head)])].sort();
+    return stacks.map((stack) => {
+        const before = new Map((base[stack] ?? []).map((r) => [refOf(r), r]));
+        const after = new Map((head[stack] ?? []).map((r) => [refOf(r), r]));
+        const added = [...after.keys()].filter((k) => !before.has(k)).sort().map((k) => after.get(k)!);
+        const removed = [...before.keys()].filter((k) => !after.has(k)).sort().map((k) => before.get(k)!);
+        const changed = [...after.keys()]
+            .filter((k) => before.has(k))
+            .sort()
+            .map((k) => ({ resource: after.get(k)!, fields: changedFields(before.get(k)!, after.get(k)!) }))
+            .filter((entry) => entry.fields.length > 0);
+        return { stack, added, removed, changed };
+    });
+}
+
+/** The diff as Markdown. */
+export function diffMarkdown(diffs: StackDiff[]): string {
+    const lines = ["## Offline plan: what this change does to the fleet", ""];
+    for (const diff of diffs) {
+        const total = diff.added.length + diff.removed.length + diff.changed.length;
+        lines.push(`### ${diff.stack}: ${total === 0 ? "no change" : `+${diff.added.length} -${diff.removed.length} ~${diff.changed.length}`}`, "");
+        for (const r of diff.added) lines.push(`- \`+\` \`${r.type}\` **${r.name}**`);
+        for (const r of diff.removed) lines.push(`- \`-\` \`${r.type}\` **${r.name}**`);
+        for (const { resource, fields } of diff.changed) lines.push(`- \`~\` \`${resource.type}\` **${resource.name}**: ${fields.join(", ")}`);
+        if (total > 0) lines.push("");
+    }
+    return lines.join("\n");
+}
+
+function readPlan(file: string): PlanDocument {
+    const document = JSON.parse(fs.readFileSync(file, "utf8")) as PlanDocument | PlannedResource[];
+    // A single-stack plan is a bare array; name it after nothing rather than guess.
+    return Array.isArray(document) ? { stack: document } : document;
+}
+
+if (require.main === module) {
+    const [baseFile, headFile] = process.argv.slice(2);
+    if (!baseFile || !headFile) {
+        process.stderr.write("usage: npm run plan:diff -- BASE.json HEAD.json\n");
+        process.exitCode = 2;
+    } else {
+        try {
+            process.stdout.write(`${diffMarkdown(diffPlans(readPlan(baseFile), readPlan(headFile)))}\n`);
+        } catch (error) {
+            process.stderr.write(`error: ${(error as Error).message.split("\n")[0]}\n`);
+            process.exitCode = 2;
+        }
+    }
+}
