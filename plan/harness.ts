@@ -30,6 +30,8 @@ export interface RecordedResource {
     rawInputs: Record<string, unknown>;
     /** The resource's URN. */
     urn: string;
+    /** Input property → URNs of the resources its value came from (what links a policy to its role). */
+    propertyDependencies: Record<string, string[]>;
 }
 
 /** The result of one program run. */
@@ -88,6 +90,7 @@ interface RegisterRequest {
     getProvider(): string;
     getCustom(): boolean;
     getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+    getPropertydependenciesMap(): { forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void };
 }
 interface RegisterResponse {
     getUrn(): string;
@@ -107,6 +110,11 @@ function patchMockMonitor(): void {
     prototype.registerResource = function (req, callback) {
         const recorder = activeRecorder;
         const wire = req.getObject()?.toJavaScript() ?? {};
+        const propertyDependencies: Record<string, string[]> = {};
+        req.getPropertydependenciesMap().forEach((value, key) => {
+            const urns = value.getUrnsList();
+            if (urns.length > 0) propertyDependencies[key] = [...urns].sort();
+        });
         return original.call(this, req, (err, res) => {
             if (!err && res && recorder) {
                 const provider = req.getProvider();
@@ -119,6 +127,7 @@ function patchMockMonitor(): void {
                     inputs: decodeWireValue(wire, true) as Record<string, unknown>,
                     rawInputs: decodeWireValue(wire, false) as Record<string, unknown>,
                     urn: res.getUrn(),
+                    propertyDependencies,
                 });
             }
             callback(err, res);

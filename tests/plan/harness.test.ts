@@ -41,3 +41,18 @@ describe("mock harness", () => {
         assert.ok(!second.resources.some((r) => r.name === "only-in-one"));
     });
 });
+
+describe("mock harness: dependencies", () => {
+    it("records which resources an input came from", async () => {
+        const run = await runWithMocks({ project: "p", stack: "deps", config: {} }, () => {
+            const provider = new aws.Provider("west", { region: "us-west-2" });
+            const bucket = new aws.s3.Bucket("wheels", { bucket: "vllm-wheels" }, { provider });
+            new aws.s3.BucketPublicAccessBlock("wheels-pab", { bucket: bucket.id, blockPublicAcls: true }, { provider });
+            return {};
+        });
+        const block = resource(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "wheels-pab");
+        const bucket = resource(run, "aws:s3/bucket:Bucket", "wheels");
+        assert.deepEqual(block.propertyDependencies.bucket, [bucket.urn]);
+        assert.equal(block.propertyDependencies.blockPublicAcls, undefined);
+    });
+});
