@@ -1,0 +1,269 @@
+/**
+ * Generator conformance runner: `npm run conformance -- [DIR]`.
+ *
+ * Runs every case folder of DIR (default `../shared/conformance/generator`) as
+ * `../shared/conformance/README.md` describes: in a temporary copy of the folder (the shared one
+ * is read-only), with only `env.json` as the environment, the diff from `diff.txt` and the
+ * lookups from `stubs.json`. Prints PASS/FAIL per case with the first differing path, then
+ * `N passed, M failed`; exits non-zero when a case fails.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import type { Catalog } from "../catalog/types";
+import { defaultCatalog } from "../generator/catalog-source";
+import { GeneratorError } from "../generator/errors";
+import type { GeneratorAdapters } from "../generator/generate";
+import { runGenerator } from "../generator/run";
+import { VLLM_SETTINGS } from "../generator/settings";
+import { stepKey, type Step } from "../generator/steps";
+import { parseYaml } from "../generator/yaml";
+
+export const DEFAULT_CASES_DIR = path.resolve(__dirname, "..", "..", "shared", "conformance", "generator");
+
+export interface CaseStubs {
+    pr_labels?: string[];
+    existing_manifests?: string[];
+    merge_base_commit?: string;
+    output_file?: string;
+}
+
+export interface ExpectedOutcome {
+    outcome: "ok" | "docs_only" | "error";
+    docs_only_marker?: string;
+    calls?: { annotate?: string[][] };
+}
+
+export interface CaseResult {
+    name: string;
+    pass: boolean;
+    /** Why it failed: the first differing path, or what was wrong. */
+    detail?: string;
+}
+
+/** Case folders of a directory: every subfolder with an `expected_outcome.json`, sorted by name. */
+export function listCases(directory: string): string[] {
+    return fs
+        .readdirSync(directory, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory() && fs.existsSync(path.join(directory, entry.name, "expected_outcome.json")))
+        .map((entry) => path.join(directory, entry.name))
+        .sort();
+}
+
+function describe(value: unknown): string {
+    const text = JSON.stringify(value);
+    return text === undefined ? "nothing" : text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+/**
+ * The first difference between two parsed YAML values, comparing mappings with their key
+ * order, lists in order and scalars with their types; undefined when equal.
+ */
+export function firstDifference(expected: unknown, actual: unknown, at = ""): string | undefined {
+    const where = at || "/";
+    if (Array.isArray(expected) || Array.isArray(actual)) {
+        if (!Array.isArray(expected) || !Array.isArray(actual)) return `${where}: expected ${describe(expected)}, got ${describe(actual)}`;
+        const length = Math.min(expected.length, actual.length);
+        for (let i = 0; i < length; i++) {
+            const difference = firstDifference(expected[i], actual[i], `${at}/${i}`);
+            if (difference) return difference;
+        }
+        if (expected.length !== actual.length) {
+            return `${where}: expected ${expected.length} items, got ${actual.length} (first extra: ${describe(
+                expected.length > actual.length ? expected[length] : actual[length],
+            )})`;
+        }
+        return undefined;
+    }
+    const isMap = (value: unknown) => typeof value === "object" && value !== null && !(value instanceof Date);
+    if (isMap(expected) || isMap(actual)) {
+        if (!isMap(expected) || !isMap(actual)) return `${where}: expected ${describe(expected)}, got ${describe(actual)}`;
+        const expectedKeys = Object.keys(expected as object);
+        const actualKeys = Object.keys(actual as object);
+        for (const key of expectedKeys) {
+            if (!actualKeys.includes(key)) return `${at}/${key}: missing (expected ${describe((expected as Record<string, unknown>)[key])})`;
+        }
+        for (const key of actualKeys) {
+            if (!expectedKeys.includes(key)) return `${at}/${key}: unexpected ${describe((actual as Record<string, unknown>)[key])}`;
+        }
+        for (const key of expectedKeys) {
+            const difference = firstDifference((expected as Record<string, unknown>)[key], (actual as Record<string, unknown>)[key], `${at}/${key}`);
+            if (difference) return difference;
+        }
+        if (expectedKeys.join("\u0000") !== actualKeys.join("\u0000")) {
+            return `${where}: key order differs: expected ${expectedKeys.join(", ")}; got ${actualKeys.join(", ")}`;
+        }
+        return undefined;
+    }
+    if (expected instanceof Date || actual instanceof Date) {
+        return String(expected) === String(actual) ? undefined : `${where}: expected ${describe(expected)}, got ${describe(actual)}`;
+    }
+    if (expected !== actual || typeof expected !== typeof actual) return `${where}: expected ${describe(expected)}, got ${describe(actual)}`;
+    return undefined;
+}
+
+/**
+ * The order of the source groups inside `Hardware-AMD Tests` follows the order in which the
+ * reference's `os.walk` listed the job files (unsorted; spec §4.1 calls it unspecified). We read
+ * job files sorted by path, so that group is compared with its source-group runs put in a
+ * canonical order (by group name, stable), in the expected and the actual output alike.
+ * Everything else, including the order inside each run, is compared exactly.
+ */
+export function canonicalAmdGroupOrder(pipeline: unknown, steps: Step[], amdGroup = VLLM_SETTINGS.amd.groupName): unknown {
+    const groups = (pipeline as { steps?: Array<{ group?: string; steps?: Array<Record<string, unknown>> }> })?.steps;
+    const amd = Array.isArray(groups) ? groups.find((group) => group?.group === amdGroup) : undefined;
+    if (!amd || !Array.isArray(amd.steps)) return pipeline;
+    const sourceGroup = new Map<string, string>();
+    for (const step of steps) {
+        const group = step.group || "ungrouped";
+        sourceGroup.set(stepKey(step), group);
+        if (step.amdMirror) sourceGroup.set(`amd-${stepKey(step)}`, group);
+    }
+    const units: Array<{ group: string; steps: Array<Record<string, unknown>> }> = [];
+    let pending: Array<Record<string, unknown>> = [];
+    for (const step of amd.steps) {
+        pending.push(step);
+        if (!("block" in step)) {
+            units.push({ group: sourceGroup.get(String(step.key)) ?? "", steps: pending });
+            pending = [];
+        }
+    }
+    units.sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
+    amd.steps = [...units.flatMap((unit) => unit.steps), ...pending];
+    return pipeline;
+}
+
+function makeWritable(directory: string): void {
+    fs.chmodSync(directory, 0o755);
+    for (const entry of fs.readdirSync(directory, { withFileTypes: true })) {
+        const child = path.join(directory, entry.name);
+        if (entry.isDirectory()) makeWritable(child);
+        else fs.chmodSync(child, 0o644);
+    }
+}
+
+/** A temporary, writable copy of a case folder. */
+export function copyCase(caseDir: string): string {
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), `conformance-${path.basename(caseDir)}-`));
+    fs.cpSync(caseDir, copy, { recursive: true });
+    makeWritable(copy);
+    return copy;
+}
+
+export function readCase(caseDir: string): {
+    env: Record<string, string>;
+    diff: string[];
+    stubs: CaseStubs;
+    expected: ExpectedOutcome;
+} {
+    const read = (name: string) => fs.readFileSync(path.join(caseDir, name), "utf8");
+    const exists = (name: string) => fs.existsSync(path.join(caseDir, name));
+    return {
+        env: exists("env.json") ? JSON.parse(read("env.json")) : {},
+        diff: exists("diff.txt") ? read("diff.txt").split(/\r?\n/).filter((line) => line.trim() !== "") : [],
+        stubs: exists("stubs.json") ? JSON.parse(read("stubs.json")) : {},
+        expected: JSON.parse(read("expected_outcome.json")),
+    };
+}
+
+/** Adapters answering from the case's recorded lookups. */
+export function stubAdapters(diff: string[], stubs: CaseStubs): GeneratorAdapters {
+    const manifests = new Set(stubs.existing_manifests ?? []);
+    return {
+        mergeBase: () => stubs.merge_base_commit ?? "stub-merge-base",
+        changedFiles: () => [...diff],
+        prLabels: () => [...(stubs.pr_labels ?? [])],
+        ecrLogin: () => undefined,
+        manifestExists: (tag) => manifests.has(tag),
+    };
+}
+
+/** Run one case in process; never throws. */
+export async function runCase(caseDir: string, catalog: Catalog = defaultCatalog()): Promise<CaseResult> {
+    const name = path.basename(caseDir);
+    let workDir: string | undefined;
+    try {
+        const { env, diff, stubs, expected } = readCase(caseDir);
+        workDir = copyCase(caseDir);
+        const outputFile = stubs.output_file ?? "out/pipeline.yaml";
+        const outputPath = path.resolve(workDir, outputFile);
+        const markerPath = path.join(path.dirname(outputPath), ".docs_only");
+        const annotations: string[] = [];
+        let error: unknown;
+        let stepsRead: Step[] = [];
+        try {
+            const outcome = await runGenerator({
+                cwd: workDir,
+                env,
+                pipelineConfigPath: "pipeline_config.yaml",
+                outputFilePath: outputFile,
+                adapters: stubAdapters(diff, stubs),
+                annotate: (text) => annotations.push(text),
+                catalog,
+                log: () => undefined,
+                print: () => undefined,
+            });
+            if (outcome.result.kind === "pipeline") stepsRead = outcome.result.steps;
+        } catch (caught) {
+            error = caught;
+        }
+        const fail = (detail: string): CaseResult => ({ name, pass: false, detail });
+        switch (expected.outcome) {
+            case "error": {
+                if (error === undefined) return fail("expected an error, but the generator succeeded");
+                if (!(error instanceof GeneratorError)) return fail(`expected a clean error, got ${(error as Error)?.stack ?? error}`);
+                if (error.message.includes("\n")) return fail(`the error message is not one line: ${error.message}`);
+                if (fs.existsSync(outputPath)) return fail("an error was reported but the pipeline was written");
+                if (fs.existsSync(markerPath)) return fail("an error was reported but the docs-only marker was written");
+                return { name, pass: true };
+            }
+            case "docs_only": {
+                if (error !== undefined) return fail(`unexpected error: ${(error as Error).message}`);
+                if (fs.existsSync(outputPath)) return fail("docs-only, but a pipeline was written");
+                if (!fs.existsSync(markerPath)) return fail(`the docs-only marker ${path.relative(workDir, markerPath)} is missing`);
+                const marker = fs.readFileSync(markerPath, "utf8");
+                if (marker !== (expected.docs_only_marker ?? "true")) return fail(`marker contains ${describe(marker)}`);
+                const expectedAnnotations = (expected.calls?.annotate ?? []).map((call) => call[call.length - 1]);
+                const difference = firstDifference(expectedAnnotations, annotations, "/annotations");
+                return difference ? fail(difference) : { name, pass: true };
+            }
+            default: {
+                if (error !== undefined) return fail(`unexpected error: ${(error as Error).message}`);
+                if (!fs.existsSync(outputPath)) return fail(`no pipeline written at ${outputFile}`);
+                const actual = parseYaml(fs.readFileSync(outputPath, "utf8"), outputFile);
+                const wanted = parseYaml(fs.readFileSync(path.join(caseDir, "expected.yaml"), "utf8"), "expected.yaml");
+                const difference = firstDifference(canonicalAmdGroupOrder(wanted, stepsRead), canonicalAmdGroupOrder(actual, stepsRead));
+                return difference ? fail(difference) : { name, pass: true };
+            }
+        }
+    } catch (unexpected) {
+        return { name, pass: false, detail: `runner error: ${(unexpected as Error)?.stack ?? unexpected}` };
+    } finally {
+        if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+    }
+}
+
+export async function main(argv: string[]): Promise<number> {
+    const directory = path.resolve(argv[0] ?? DEFAULT_CASES_DIR);
+    if (!fs.existsSync(directory)) {
+        process.stderr.write(`error: ${directory}: no such directory\n`);
+        return 2;
+    }
+    const catalog = defaultCatalog();
+    let passed = 0;
+    let failed = 0;
+    for (const caseDir of listCases(directory)) {
+        const result = await runCase(caseDir, catalog);
+        if (result.pass) passed++;
+        else failed++;
+        process.stdout.write(result.pass ? `PASS ${result.name}\n` : `FAIL ${result.name}: ${result.detail}\n`);
+    }
+    process.stdout.write(`${passed} passed, ${failed} failed\n`);
+    return failed > 0 ? 1 : 0;
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then((code) => {
+        process.exitCode = code;
+    });
+}
