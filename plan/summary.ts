@@ -22,6 +22,21 @@ const KEYS_BY_TYPE: Record<string, string[]> = {
     "gcp:container/nodePool:NodePool": ["name", "nodeConfig.machineType", "autoscaling.totalMaxNodeCount"],
     "gcp:tpu/v2Vm:V2Vm": ["name", "zone", "acceleratorType", "runtimeVersion"],
     "kubernetes:helm.sh/v3:Release": ["chart", "version", "namespace"],
+    "gcp:compute/instanceTemplate:InstanceTemplate": ["machineType", "scheduling.preemptible", "serviceAccount.email"],
+    "gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager": ["name", "region"],
+    "gcp:compute/regionAutoscaler:RegionAutoscaler": ["name", "autoscalingPolicy.minReplicas", "autoscalingPolicy.maxReplicas"],
+    "gcp:compute/disk:Disk": ["name", "zone", "type", "size"],
+    "gcp:serviceaccount/account:Account": ["accountId", "project"],
+    "gcp:projects/iAMMember:IAMMember": ["role", "member"],
+    "gcp:secretmanager/secret:Secret": ["secretId", "project"],
+    "gcp:secretmanager/secretIamMember:SecretIamMember": ["secretId", "role", "member"],
+    "gcp:secretmanager/secretVersion:SecretVersion": ["secretData"],
+    "gcp:artifactregistry/repository:Repository": ["repositoryId", "location", "format", "cleanupPolicies"],
+    "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember": ["repository", "role", "member"],
+    "kubernetes:core/v1:Namespace": ["metadata.name"],
+    "kubernetes:core/v1:Secret": ["metadata.name", "metadata.namespace", "stringData"],
+    "kubernetes:scheduling.k8s.io/v1:PriorityClass": ["metadata.name", "value"],
+    "pulumi:providers:kubernetes": ["context", "namespace"],
 };
 
 const FALLBACK_COUNT = 4;

@@ -1,0 +1,34 @@
+/**
+ * FleetSecrets: the Secret Manager secrets agents read at boot, declared without values. Their
+ * values are added out of band (`gcloud secrets versions add`), so no token ever passes through
+ * Pulumi or its state.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as gcp from "@pulumi/gcp";
+
+export interface FleetSecretsArgs {
+    /** Project holding the secrets. */
+    project: string;
+    /** Secret ids: agent tokens per Buildkite cluster, HF token, analytics token. */
+    secretIds: string[];
+    provider: gcp.Provider;
+}
+
+export class FleetSecrets extends pulumi.ComponentResource {
+    /** Secret id → the secret's `secretId` output, which orders IAM after creation. */
+    public readonly secretIds: Record<string, pulumi.Output<string>> = {};
+
+    constructor(name: string, args: FleetSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("ci:gcp:FleetSecrets", name, {}, opts);
+        for (const secretId of [...new Set(args.secretIds)].sort()) {
+            const secret = new gcp.secretmanager.Secret(
+                secretId,
+                { project: args.project, secretId, replication: { auto: {} }, labels: { purpose: "buildkite-ci" } },
+                // Deleting a secret loses the token set out of band: keep it unless removed on purpose.
+                { parent: this, provider: args.provider, protect: true },
+            );
+            this.secretIds[secretId] = secret.secretId;
+        }
+        this.registerOutputs({ secretIds: this.secretIds });
+    }
+}

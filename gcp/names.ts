@@ -1,0 +1,47 @@
+/**
+ * Names of GCP resources derived from catalog names. They are deterministic functions of the
+ * queue (and VM index), so renaming one queue never renames, and so never replaces, another.
+ */
+import { createHash } from "crypto";
+
+/** A DNS-1123 label from a catalog name: `tpu_v6e_queue` → `tpu-v6e-queue`. */
+export function slug(name: string): string {
+    return name
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, "-")
+        .replace(/-+/g, "-")
+        .replace(/^-|-$/g, "");
+}
+
+function shortHash(text: string): string {
+    return createHash("sha256").update(text).digest("hex").slice(0, 6);
+}
+
+/** Fits `name` in `max` characters, keeping it unique by a hash of the whole name when cut. */
+export function fitName(name: string, max: number): string {
+    if (name.length <= max) return name;
+    return `${name.slice(0, max - 7).replace(/-$/, "")}-${shortHash(name)}`;
+}
+
+/**
+ * Service account id (6 to 30 characters, `[a-z][a-z0-9-]*[a-z0-9]`) of the agents of a queue.
+ * The prefix keeps ids of agents apart from the project's other accounts.
+ */
+export function agentServiceAccountId(queue: string): string {
+    return fitName(`bk-${slug(queue)}`, 30);
+}
+
+/** Name of the TPU VM with this index in a queue's pool: stable per index. */
+export function tpuVmName(queue: string, index: number): string {
+    return fitName(`${slug(queue)}-${index}`, 61);
+}
+
+/** Name of a GKE node pool (at most 40 characters). */
+export function nodePoolName(queue: string): string {
+    return fitName(slug(queue), 40);
+}
+
+/** A GCP label value (lowercase letters, digits, `_` and `-`, at most 63 characters). */
+export function labelValue(name: string): string {
+    return name.toLowerCase().replace(/[^a-z0-9_-]/g, "_").slice(0, 63);
+}

@@ -1,0 +1,46 @@
+/** CiRegistry: the Artifact Registry Docker repository for CI test images, pruned after a week. */
+import * as pulumi from "@pulumi/pulumi";
+import * as gcp from "@pulumi/gcp";
+
+export const CI_REGISTRY = { repositoryId: "vllm-ci-test-repo-gcp", retentionDays: 7 } as const;
+
+/** The cleanup policy that deletes images older than `days`, tagged or not. */
+export function imageRetentionPolicy(days: number): gcp.types.input.artifactregistry.RepositoryCleanupPolicy {
+    return { id: `delete-older-than-${days}-days`, action: "DELETE", condition: { tagState: "ANY", olderThan: `${days * 24 * 3600}s` } };
+}
+
+export interface CiRegistryArgs {
+    project: string;
+    /** Region of the repository. */
+    location: string;
+    provider: gcp.Provider;
+}
+
+export class CiRegistry extends pulumi.ComponentResource {
+    public readonly repositoryId: pulumi.Output<string>;
+    /** Host agents log in to, like `us-central1-docker.pkg.dev`. */
+    public readonly host: string;
+    /** Image prefix: `<host>/<project>/<repository>`. */
+    public readonly url: pulumi.Output<string>;
+
+    constructor(name: string, args: CiRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("ci:gcp:CiRegistry", name, {}, opts);
+        const repository = new gcp.artifactregistry.Repository(
+            name,
+            {
+                project: args.project,
+                location: args.location,
+                repositoryId: CI_REGISTRY.repositoryId,
+                format: "DOCKER",
+                description: "vLLM CI test images; images older than a week are deleted.",
+                cleanupPolicyDryRun: false,
+                cleanupPolicies: [imageRetentionPolicy(CI_REGISTRY.retentionDays)],
+            },
+            { parent: this, provider: args.provider },
+        );
+        this.repositoryId = repository.repositoryId;
+        this.host = `${args.location}-docker.pkg.dev`;
+        this.url = pulumi.interpolate`${this.host}/${args.project}/${repository.repositoryId}`;
+        this.registerOutputs({ url: this.url });
+    }
+}
