@@ -1,0 +1,48 @@
+/**
+ * A private ECR repository holding a BuildKit registry cache. Cache images are rewritten on every
+ * build, so anything older than two weeks is dead weight: a lifecycle policy expires it.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+
+/** Days after push at which cache images expire. */
+export const CACHE_EXPIRY_DAYS = 14;
+
+/** An ECR lifecycle policy that expires every image `days` after it was pushed. */
+export function expireAfterPushPolicy(days: number): string {
+    return JSON.stringify({
+        rules: [
+            {
+                rulePriority: 1,
+                description: `Expire cache images ${days} days after push`,
+                selection: { tagStatus: "any", countType: "sinceImagePushed", countUnit: "days", countNumber: days },
+                action: { type: "expire" },
+            },
+        ],
+    });
+}
+
+export interface BuildCacheRepositoryArgs {
+    /** Repository name, for example `vllm-ci-test-cache`. */
+    repositoryName: pulumi.Input<string>;
+    /** Days after push at which images expire (default 14). */
+    expiryDays?: number;
+}
+
+/** Pass the region's provider in `opts`. */
+export class BuildCacheRepository extends pulumi.ComponentResource {
+    public readonly repositoryUrl: pulumi.Output<string>;
+
+    constructor(name: string, args: BuildCacheRepositoryArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("ci:aws:BuildCacheRepository", name, {}, opts);
+        const repository = new aws.ecr.Repository(
+            name,
+            // Cache tags (`:latest`, `:pr-123`) are overwritten by design.
+            { name: args.repositoryName, imageTagMutability: "MUTABLE", forceDelete: false },
+            { parent: this, retainOnDelete: true },
+        );
+        new aws.ecr.LifecyclePolicy(name, { repository: repository.name, policy: expireAfterPushPolicy(args.expiryDays ?? CACHE_EXPIRY_DAYS) }, { parent: this });
+        this.repositoryUrl = repository.repositoryUrl;
+        this.registerOutputs({ repositoryUrl: this.repositoryUrl });
+    }
+}

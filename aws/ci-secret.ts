@@ -1,0 +1,38 @@
+/**
+ * A Secrets Manager secret CI jobs read (the HF token, the Buildkite analytics token). The program
+ * creates it empty and never sees its value: an operator sets it out of band
+ * (`aws secretsmanager put-secret-value`, see aws/README.md). It is replicated to every region
+ * with queues, so agents read it next to them.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+
+export interface CiSecretArgs {
+    /** Secret name, for example `ci/hf-token`. */
+    secretName: pulumi.Input<string>;
+    /** What the secret holds and who reads it. */
+    description: pulumi.Input<string>;
+    /** Regions other than the provider's that get a read-only replica. */
+    replicaRegions: string[];
+}
+
+/** Pass the home region's provider in `opts`. */
+export class CiSecret extends pulumi.ComponentResource {
+    public readonly arn: pulumi.Output<string>;
+
+    constructor(name: string, args: CiSecretArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("ci:aws:CiSecret", name, {}, opts);
+        const secret = new aws.secretsmanager.Secret(
+            name,
+            {
+                name: args.secretName,
+                description: args.description,
+                replicas: args.replicaRegions.map((region) => ({ region })),
+            },
+            // No SecretVersion: the value is not the program's business.
+            { parent: this, retainOnDelete: true },
+        );
+        this.arn = secret.arn;
+        this.registerOutputs({ arn: this.arn });
+    }
+}
