@@ -1,0 +1,226 @@
+import { strict as assert } from "assert";
+import { CatalogError, loadCatalog, queuesOf, type Catalog } from "../../catalog";
+import { l4GpusOf, tpuShape } from "../../gcp/accelerators";
+import { layoutGcpFleet, QUEUE_NODE_LABEL, type GcpFleetLayout } from "../../gcp/layout";
+import { agentServiceAccountId, fitName, slug, tpuVmName } from "../../gcp/names";
+import { SettingsError, type GcpSettings } from "../../gcp/settings";
+
+const STACK = "Pulumi.gcp-test.yaml";
+const settings: GcpSettings = {
+    project: "vllm-ci",
+    tpuProject: "vllm-tpu-ci",
+    regions: ["us-central1", "us-west1", "us-south1", "us-east5"],
+    network: "default",
+    buildkiteOrg: "vllm",
+    agentStackK8sVersion: "0.47.0",
+    agentStackNamespace: "buildkite",
+    hfTokenSecretId: "hf-token",
+    analyticsTokenSecretId: "buildkite-analytics-token",
+    externalClusters: [
+        { name: "mithril-h100", queues: ["mithril-h100-pool"], namespace: "buildkite", kubeconfig: "k" },
+        { name: "a100", queues: ["a100_queue"], namespace: "buildkite", kubeconfig: "k" },
+        { name: "b200", queues: ["b200-k8s"], namespace: "buildkite", kubeconfig: "k" },
+        { name: "nebius-h200", queues: ["perf-benchmark-h200"], namespace: "buildkite", kubeconfig: "k" },
+    ],
+    hfToken: "h",
+    buildkiteAnalyticsToken: "a",
+};
+
+/** A copy of the real catalog, changed by `edit`. */
+function catalogWith(edit: (catalog: Catalog) => void): Catalog {
+    const catalog = structuredClone(loadCatalog());
+    edit(catalog);
+    return catalog;
+}
+
+function queue(catalog: Catalog, name: string) {
+    const found = catalog.queues.find((q) => q.name === name);
+    assert.ok(found, name);
+    return found;
+}
+
+function layoutError(catalog: Catalog, changed: Partial<GcpSettings> = {}): { type: string; message: string } {
+    try {
+        layoutGcpFleet(catalog, { ...settings, ...changed }, STACK);
+    } catch (error) {
+        assert.ok(error instanceof CatalogError || error instanceof SettingsError, String(error));
+        return { type: (error as Error).name, message: (error as Error).message };
+    }
+    assert.fail("expected an error");
+}
+
+describe("GCP fleet layout from the catalog", () => {
+    let catalog: Catalog;
+    let layout: GcpFleetLayout;
+    before(() => {
+        catalog = loadCatalog();
+        layout = layoutGcpFleet(catalog, settings, STACK);
+    });
+
+    it("gives every non-Autopilot GKE cluster one L4 pool per GKE queue that names it", () => {
+        for (const cluster of layout.gkeClusters) {
+            const expected = cluster.autopilot ? [] : queuesOf(catalog, "gke").filter((q) => q.gke!.clusters.includes(cluster.key));
+            assert.deepEqual(cluster.pools.map((p) => p.queue), expected.map((q) => q.name), cluster.key);
+            for (const pool of cluster.pools) {
+                const q = queue(catalog, pool.queue);
+                assert.equal(pool.machineType, q.machine!.type);
+                assert.equal(pool.minNodes, q.scale!.min);
+                assert.equal(pool.maxNodes, q.scale!.max);
+                assert.equal(pool.diskGb, q.machine!.diskGb);
+            }
+        }
+        assert.deepEqual(layout.gkeClusters.map((c) => [c.key, c.autopilot, c.pools.length]), [
+            ["ci-us-central1", false, 3],
+            ["ci-us-west1", false, 3],
+            ["ci-autopilot-us-central1", true, 0],
+        ]);
+    });
+
+    it("gives each L4 pool the GPU count its machine type carries", () => {
+        for (const pool of layout.gkeClusters.flatMap((c) => c.pools)) assert.equal(pool.gpus, l4GpusOf(pool.machineType), pool.name);
+        assert.deepEqual([l4GpusOf("g2-standard-12"), l4GpusOf("g2-standard-24"), l4GpusOf("g2-standard-48")], [1, 2, 4]);
+    });
+
+    it("serves each GKE queue in each of its clusters through the agent stack, pinned to its pool", () => {
+        const served = layout.gkeClusters.map((c) => [c.key, c.agentQueues.map((q) => q.name)]);
+        const pools = layout.gkeClusters.map((c) => [c.key, c.pools.map((p) => p.queue)]);
+        assert.deepEqual(served, pools);
+        for (const q of layout.gkeClusters.flatMap((c) => c.agentQueues)) {
+            assert.equal(q.dedicatedPool?.labelKey, QUEUE_NODE_LABEL);
+            assert.equal(q.agentTokenSecret, "bk-agent-token-cluster-ci");
+        }
+    });
+
+    it("rejects an L4 count that does not match the machine type", () => {
+        const bad = catalogWith((c) => {
+            queue(c, "gke_l4_2_queue").machine!.type = "g2-standard-48";
+            c.machineTypes["g2-standard-48"] = { accelerator: "nvidia-l4", count: 4 };
+        });
+        assert.equal(layoutError(bad).message, `${catalog.file}: queue "gke_l4_2_queue": field machine.count: g2-standard-48 carries 4 L4 GPUs, not 2`);
+        const cpu = catalogWith((c) => {
+            Object.assign(queue(c, "gke_l4_1_queue").machine!, { type: "n2-highmem-4", accelerator: undefined, count: undefined });
+        });
+        assert.match(layoutError(cpu).message, /queue "gke_l4_1_queue": field machine.type: n2-highmem-4 is not a G2/);
+    });
+
+    it("gives each TPU queue its catalog count of VMs, named stably per index", () => {
+        for (const tpu of queuesOf(catalog, "tpu")) {
+            const pool = layout.tpuPools.find((p) => p.queue.name === tpu.name)!;
+            assert.equal(pool.vmNames.length, tpu.tpu!.count);
+            assert.deepEqual(pool.vmNames, Array.from({ length: tpu.tpu!.count }, (_, i) => `${slug(tpu.name)}-${i}`));
+            assert.equal(pool.zone, tpu.tpu!.zone);
+            assert.equal(pool.acceleratorType, tpu.tpu!.acceleratorType);
+            assert.equal(pool.runtimeVersion, tpu.tpu!.runtimeVersion);
+            assert.equal(pool.reserved, tpu.tpu!.reserved === true);
+            assert.deepEqual(pool.dataDisk, tpu.tpu!.dataDisk);
+            assert.equal(pool.project, "vllm-tpu-ci");
+        }
+    });
+
+    it("keeps the other VMs' names when a pool shrinks or a queue is added", () => {
+        const before = layout.tpuPools.map((p) => p.vmNames);
+        const smaller = layoutGcpFleet(catalogWith((c) => (queue(c, "tpu_v6e_queue").tpu!.count = 5)), settings, STACK);
+        const v6e = smaller.tpuPools.find((p) => p.queue.name === "tpu_v6e_queue")!;
+        assert.deepEqual(v6e.vmNames, before[layout.tpuPools.findIndex((p) => p.queue.name === "tpu_v6e_queue")].slice(0, 5));
+        const added = layoutGcpFleet(
+            catalogWith((c) => c.queues.splice(c.queues.findIndex((q) => q.name === "tpu_v5_queue"), 0, { ...structuredClone(queue(c, "tpu_v5_queue")), name: "tpu_v5_extra" })),
+            settings,
+            STACK,
+        );
+        for (const pool of layout.tpuPools) assert.deepEqual(added.tpuPools.find((p) => p.queue.name === pool.queue.name)!.vmNames, pool.vmNames);
+    });
+
+    it("makes only slices of more than 8 v7x cores multi-host", () => {
+        const multiHost = layout.tpuPools.filter((p) => p.hosts > 1).map((p) => [p.queue.name, p.hosts]);
+        assert.deepEqual(multiHost, [["tpu_v7x_16_queue", 2]]);
+        assert.equal(tpuShape("tpu7x-8")!.hosts, 1);
+        assert.equal(tpuShape("v6e-8")!.hosts, 1);
+        assert.equal(tpuShape("v5litepod-16")!.hosts, 2);
+    });
+
+    it("rejects an unknown TPU type, a disk the TPU cannot attach, and reserved spot capacity", () => {
+        assert.match(layoutError(catalogWith((c) => (queue(c, "tpu_v5_queue").tpu!.acceleratorType = "v9z-4"))).message, /queue "tpu_v5_queue": field tpu.acceleratorType: unknown TPU type "v9z-4"/);
+        assert.equal(
+            layoutError(catalogWith((c) => (queue(c, "tpu_v6e_queue").tpu!.dataDisk = { type: "pd-ssd", sizeGb: 512 }))).message,
+            `${catalog.file}: queue "tpu_v6e_queue": field tpu.dataDisk.type: TPU v6e attaches hyperdisk-balanced, not pd-ssd`,
+        );
+        assert.match(layoutError(catalogWith((c) => (queue(c, "tpu_v7x_2_queue").tpu!.spot = true))).message, /queue "tpu_v7x_2_queue": field tpu.spot: a VM is either reserved or spot/);
+        assert.match(layoutError(catalogWith((c) => (queue(c, "tpu_v7x_2_queue").tpu!.count = 0))).message, /field tpu.count: must be a positive whole number/);
+    });
+
+    it("rejects a queue in a region the stack does not list", () => {
+        const { message } = layoutError(catalog, { regions: ["us-central1", "us-west1", "us-east5"] });
+        assert.equal(message, `${catalog.file}: queue "tpu_v5_queue": field tpu.zone: region us-south1 is not in ci:gcpRegions of ${STACK} (us-central1, us-west1, us-east5)`);
+        assert.match(layoutError(catalog, { regions: ["us-central1", "us-south1", "us-east5"] }).message, /gkeClusters "ci-us-west1": field region: region us-west1/);
+    });
+
+    it("lays out the CPU builders from the catalog", () => {
+        assert.deepEqual(
+            layout.builders.map((b) => [b.queue.name, b.machineType, b.diskGb, b.preemptible, b.region, b.minSize, b.maxSize]),
+            queuesOf(catalog, "gce").map((q) => [q.name, q.machine!.type, q.machine!.diskGb, q.gce!.preemptible, q.gce!.region, q.scale!.min, q.scale!.max]),
+        );
+    });
+
+    it("declares the agent token secrets of the Buildkite clusters VM agents use", () => {
+        assert.deepEqual(layout.agentTokenSecretIds, ["bk-agent-token-cluster-ci"]);
+        const withRelease = catalogWith((c) => (queue(c, "cpu-gcp").cluster = "release"));
+        assert.deepEqual(layoutGcpFleet(withRelease, settings, STACK).agentTokenSecretIds, ["bk-agent-token-cluster-ci", "bk-agent-token-cluster-release"]);
+    });
+
+    it("pairs external clusters with the catalog's k8s queues, and their Buildkite cluster's token secret", () => {
+        assert.deepEqual(
+            layout.externalInstalls.map((i) => [i.cluster.name, i.agentQueues.map((q) => `${q.name}:${q.agentTokenSecret}`)]),
+            [
+                ["mithril-h100", ["mithril-h100-pool:bk-agent-token-cluster-ci"]],
+                ["a100", ["a100_queue:bk-agent-token-cluster-ci"]],
+                ["b200", ["b200-k8s:bk-agent-token-cluster-ci"]],
+                ["nebius-h200", ["perf-benchmark-h200:bk-agent-token-cluster-perf-benchmark"]],
+            ],
+        );
+    });
+
+    it("rejects a k8s queue whose cluster the stack does not list", () => {
+        const error = layoutError(catalog, { externalClusters: settings.externalClusters.filter((c) => c.name !== "b200") });
+        assert.ok(
+            error.message.startsWith(`${catalog.file}: queue "b200-k8s": field k8s.cluster: cluster "b200" is not in ci:externalClusters of ${STACK}`),
+            error.message,
+        );
+    });
+
+    it("rejects stack clusters listing queues the catalog does not put there", () => {
+        const renamed = settings.externalClusters.map((c) => (c.name === "a100" ? { ...c, queues: ["a100_queu"] } : c));
+        const unknown = layoutError(catalog, { externalClusters: renamed });
+        assert.equal(unknown.type, "SettingsError");
+        assert.match(unknown.message, /ci:externalClusters\[1\] \(a100\): field queues: unknown queue "a100_queu" \(did you mean "a100_queue"\?\)/);
+        const moved = settings.externalClusters.map((c) => (c.name === "a100" ? { ...c, queues: ["a100_queue", "b200-k8s"] } : c));
+        assert.match(layoutError(catalog, { externalClusters: moved }).message, /queue "b200-k8s" is served by cluster "b200"/);
+        const wrongProvider = settings.externalClusters.map((c) => (c.name === "a100" ? { ...c, queues: ["a100_queue", "cpu-gcp"] } : c));
+        assert.match(layoutError(catalog, { externalClusters: wrongProvider }).message, /queue "cpu-gcp" is provider gce, not k8s/);
+    });
+
+    it("rejects a k8s queue placed on a GKE cluster key", () => {
+        const bad = catalogWith((c) => (queue(c, "a100_queue").k8s!.cluster = "ci-us-central1"));
+        assert.match(layoutError(bad).message, /queue "a100_queue": field k8s.cluster: "ci-us-central1" is a GKE cluster/);
+    });
+});
+
+describe("GCP names", () => {
+    it("derive service account ids within GCP's 6 to 30 characters, unique when cut", () => {
+        assert.equal(agentServiceAccountId("tpu_v7x_16_queue"), "bk-tpu-v7x-16-queue");
+        const long = agentServiceAccountId("a_really_long_queue_name_for_testing_one");
+        const other = agentServiceAccountId("a_really_long_queue_name_for_testing_two");
+        assert.ok(long.length <= 30 && other.length <= 30);
+        assert.notEqual(long, other);
+        assert.match(long, /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/);
+    });
+
+    it("name TPU VMs by queue and index", () => {
+        assert.equal(tpuVmName("tpu_v6e_queue", 3), "tpu-v6e-queue-3");
+        assert.equal(fitName("short", 10), "short");
+    });
+
+    it("reject two queues that collapse onto one service account", () => {
+        const clash = catalogWith((c) => c.queues.push({ ...structuredClone(queue(c, "cpu-gcp")), name: "cpu_gcp" }));
+        assert.match(layoutError(clash).message, /queue "cpu_gcp": field name: its service account "sa:bk-cpu-gcp" collides with queue "cpu-gcp"'s/);
+    });
+});

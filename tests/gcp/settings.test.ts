@@ -1,0 +1,124 @@
+import { strict as assert } from "assert";
+import { DEFAULT_AGENT_STACK_K8S_VERSION, readGcpSettings, regionOfZone, SettingsError } from "../../gcp/settings";
+
+const STACK = "Pulumi.gcp-test.yaml";
+const SECRET_KUBECONFIG = "apiVersion: v1\nusers: [{name: u, user: {token: SENTINEL-KUBE-TOKEN}}]";
+
+function reader(values: Record<string, unknown>) {
+    return (key: string) => {
+        const value = values[key];
+        return value === undefined ? undefined : typeof value === "string" ? value : JSON.stringify(value);
+    };
+}
+
+const minimal = {
+    gcpProject: "vllm-ci",
+    gcpRegions: ["us-central1"],
+    hfToken: "hf",
+    buildkiteAnalyticsToken: "an",
+};
+
+function errorOf(values: Record<string, unknown>): string {
+    try {
+        readGcpSettings(reader(values), STACK);
+    } catch (error) {
+        assert.ok(error instanceof SettingsError, `expected SettingsError, got ${error}`);
+        assert.ok(!(error as Error).message.includes("\n"), "one line");
+        return (error as Error).message;
+    }
+    assert.fail("expected an error");
+}
+
+describe("GCP settings", () => {
+    it("fills defaults: TPU project, chart version, namespace, network, secret ids", () => {
+        const settings = readGcpSettings(reader(minimal), STACK);
+        assert.equal(settings.tpuProject, "vllm-ci");
+        assert.equal(settings.agentStackK8sVersion, DEFAULT_AGENT_STACK_K8S_VERSION);
+        assert.equal(DEFAULT_AGENT_STACK_K8S_VERSION, "0.47.0");
+        assert.equal(settings.agentStackNamespace, "buildkite");
+        assert.equal(settings.network, "default");
+        assert.equal(settings.hfTokenSecretId, "hf-token");
+        assert.deepEqual(settings.externalClusters, []);
+    });
+
+    it("reads external clusters with their kubeconfigs from one secret JSON map", () => {
+        const settings = readGcpSettings(
+            reader({
+                ...minimal,
+                externalClusters: [{ name: "a100", queues: ["a100_queue"] }, { name: "b200", queues: ["b200-k8s"], namespace: "bk" }],
+                externalKubeconfigs: JSON.stringify({ a100: SECRET_KUBECONFIG, b200: "kubeconfig-b" }),
+            }),
+            STACK,
+        );
+        assert.deepEqual(
+            settings.externalClusters.map((c) => [c.name, c.namespace, c.kubeconfig, c.context]),
+            [
+                ["a100", "buildkite", SECRET_KUBECONFIG, undefined],
+                ["b200", "bk", "kubeconfig-b", undefined],
+            ],
+        );
+    });
+
+    it("reads one shared kubeconfig, a context per cluster, when the secret is not a JSON map", () => {
+        const settings = readGcpSettings(
+            reader({ ...minimal, externalClusters: [{ name: "a100", queues: ["a100_queue"] }], externalKubeconfigs: SECRET_KUBECONFIG }),
+            STACK,
+        );
+        assert.equal(settings.externalClusters[0].context, "a100");
+        assert.equal(settings.externalClusters[0].kubeconfig, SECRET_KUBECONFIG);
+    });
+
+    it("rejects a missing or malformed project", () => {
+        assert.equal(errorOf({ ...minimal, gcpProject: undefined }), `${STACK}: config ci:gcpProject: missing (set it in ${STACK})`);
+        assert.match(errorOf({ ...minimal, tpuProject: "Bad_Project" }), /ci:tpuProject: "Bad_Project" is not a GCP project id/);
+    });
+
+    it("rejects bad region lists", () => {
+        assert.match(errorOf({ ...minimal, gcpRegions: [] }), /ci:gcpRegions: must be a non-empty list/);
+        assert.match(errorOf({ ...minimal, gcpRegions: ["us-central1-a"] }), /"us-central1-a" is not a GCP region/);
+        assert.match(errorOf({ ...minimal, gcpRegions: ["us-west1", "us-west1"] }), /"us-west1" is listed twice/);
+        assert.match(errorOf({ ...minimal, gcpRegions: "[us-west1" }), /ci:gcpRegions: not valid JSON/);
+    });
+
+    it("rejects a chart version that is not a version", () => {
+        assert.match(errorOf({ ...minimal, agentStackK8sVersion: "latest" }), /ci:agentStackK8sVersion: "latest" is not a chart version/);
+    });
+
+    it("rejects unknown fields and duplicate names in the external clusters", () => {
+        const kubeconfigs = JSON.stringify({ a100: "k" });
+        assert.match(
+            errorOf({ ...minimal, externalClusters: [{ name: "a100", queue: ["a100_queue"] }], externalKubeconfigs: kubeconfigs }),
+            /ci:externalClusters\[0\]: unknown field "queue" \(did you mean "queues"\?\)/,
+        );
+        assert.match(
+            errorOf({ ...minimal, externalClusters: [{ name: "a100", queues: ["x"] }, { name: "a100", queues: ["y"] }], externalKubeconfigs: kubeconfigs }),
+            /\[1\]: field name: cluster "a100" is listed twice/,
+        );
+        assert.match(errorOf({ ...minimal, externalClusters: [{ name: "a100", queues: [] }], externalKubeconfigs: kubeconfigs }), /field queues: must be a non-empty list/);
+    });
+
+    it("requires a kubeconfig for every external cluster, and none for others", () => {
+        const clusters = [{ name: "a100", queues: ["a100_queue"] }, { name: "b200", queues: ["b200-k8s"] }];
+        assert.match(errorOf({ ...minimal, externalClusters: clusters }), /ci:externalKubeconfigs: missing; set it with `pulumi config set --secret/);
+        assert.match(errorOf({ ...minimal, externalClusters: clusters, externalKubeconfigs: JSON.stringify({ a100: "k" }) }), /no kubeconfig for cluster "b200"/);
+        assert.match(
+            errorOf({ ...minimal, externalClusters: clusters, externalKubeconfigs: JSON.stringify({ a100: "k", b200: "k", b20: "k" }) }),
+            /cluster "b20" is not in ci:externalClusters \(did you mean "b200"\?\)/,
+        );
+    });
+
+    it("never quotes the secret when its JSON is broken", () => {
+        const message = errorOf({ ...minimal, externalClusters: [{ name: "a100", queues: ["q"] }], externalKubeconfigs: `{"a100": "${SECRET_KUBECONFIG}` });
+        assert.match(message, /ci:externalKubeconfigs: starts with "\{" but is not valid JSON/);
+        assert.ok(!message.includes("SENTINEL"));
+    });
+
+    it("requires the job pods' tokens", () => {
+        assert.match(errorOf({ ...minimal, hfToken: undefined }), /ci:hfToken: missing/);
+    });
+
+    it("knows the region of a zone", () => {
+        assert.equal(regionOfZone("us-east5-b"), "us-east5");
+        assert.equal(regionOfZone("us-central1-c"), "us-central1");
+    });
+});

@@ -1,0 +1,124 @@
+import { strict as assert } from "assert";
+import { loadCatalog } from "../../catalog";
+import { layoutGcpFleet } from "../../gcp/layout";
+import type { GcpSettings } from "../../gcp/settings";
+import {
+    agentStackValues,
+    dedicatedPoolPatch,
+    GPU_PRIORITY_COUNTS,
+    gpuPriorityClass,
+    PRIORITY_CLASSES,
+    queueSetProblem,
+    releaseName,
+    type AgentStackQueue,
+} from "../../k8s";
+import { helmMerge, loadChartSchema, type ChartSchema } from "./chart-schema";
+
+const settings: GcpSettings = {
+    project: "vllm-ci",
+    tpuProject: "vllm-tpu-ci",
+    regions: ["us-central1", "us-west1", "us-south1", "us-east5"],
+    network: "default",
+    buildkiteOrg: "vllm",
+    agentStackK8sVersion: "0.47.0",
+    agentStackNamespace: "buildkite",
+    hfTokenSecretId: "hf-token",
+    analyticsTokenSecretId: "buildkite-analytics-token",
+    externalClusters: [
+        { name: "mithril-h100", queues: ["mithril-h100-pool"], namespace: "buildkite", kubeconfig: "k" },
+        { name: "a100", queues: ["a100_queue"], namespace: "buildkite", kubeconfig: "k" },
+        { name: "b200", queues: ["b200-k8s"], namespace: "buildkite", kubeconfig: "k" },
+        { name: "nebius-h200", queues: ["perf-benchmark-h200"], namespace: "buildkite", kubeconfig: "k" },
+    ],
+    hfToken: "h",
+    buildkiteAnalyticsToken: "a",
+};
+
+describe("agent-stack-k8s values", () => {
+    let schema: ChartSchema;
+    let queues: AgentStackQueue[];
+    before(() => {
+        schema = loadChartSchema();
+        const layout = layoutGcpFleet(loadCatalog(), settings, "Pulumi.gcp-prod.yaml");
+        queues = [...layout.gkeClusters.flatMap((c) => c.agentQueues), ...layout.externalInstalls.flatMap((i) => i.agentQueues)];
+    });
+
+    it("validates, for every queue of the fleet, against the chart's schema merged over values.yaml", () => {
+        assert.ok(queues.length >= 7, `expected the GKE and external queues, got ${queues.map((q) => q.name)}`);
+        for (const queue of queues) {
+            assert.deepEqual(schema.problems(agentStackValues(queue)), [], `values of ${queue.name}`);
+        }
+    });
+
+    it("takes the agent token from the named Secret, never as a value", () => {
+        for (const queue of queues) {
+            const values = agentStackValues(queue);
+            assert.equal(values.agentStackSecret, queue.agentTokenSecret);
+            assert.ok(!("agentToken" in values), `${queue.name} sets agentToken`);
+            // Merged, the chart's empty default token is all that is left.
+            assert.equal(helmMerge(schema.baseValues, values).agentToken, "");
+        }
+    });
+
+    it("tags each controller with its queue only", () => {
+        const values = agentStackValues({ name: "a100_queue", agentTokenSecret: "s" });
+        assert.deepEqual((values.config as { tags: string[] }).tags, ["queue=a100_queue"]);
+    });
+
+    it("rejects the keys current charts removed (config.org, config.cluster-uuid)", () => {
+        const base = agentStackValues(queues[0]);
+        const config = base.config as Record<string, unknown>;
+        assert.match(schema.problems({ ...base, config: { ...config, org: "vllm" } }).join("\n"), /config\/org/);
+        assert.match(schema.problems({ ...base, config: { ...config, "cluster-uuid": "x" } }).join("\n"), /cluster-uuid/);
+    });
+
+    it("fails values of the wrong type (the schema check can fail)", () => {
+        assert.match(schema.problems({ config: { "max-in-flight": "ten" } }).join("\n"), /max-in-flight must be integer/);
+        assert.match(schema.problems({ labels: { app: "x" } }).join("\n"), /labels/);
+    });
+
+    it("needs the packaged image: the git values.yaml alone does not pass", () => {
+        assert.match(schema.problems({ image: null }).join("\n"), /image/);
+    });
+
+    it("pins GKE queues' job pods to their pool with all its GPUs and the matching priority", () => {
+        const patch = dedicatedPoolPatch("gke_l4_4_queue", { labelKey: "ci.vllm.ai/queue", gpus: 4 }) as any;
+        assert.deepEqual(patch.nodeSelector, { "ci.vllm.ai/queue": "gke_l4_4_queue" });
+        assert.ok(patch.tolerations.some((t: any) => t.key === "ci.vllm.ai/queue" && t.value === "gke_l4_4_queue" && t.effect === "NoSchedule"));
+        assert.equal(patch.containers[0].resources.limits["nvidia.com/gpu"], "4");
+        assert.equal(patch.priorityClassName, "gpu-priority-cls-4");
+        const gke = queues.filter((q) => q.dedicatedPool);
+        assert.equal(gke.length, 6, "3 L4 queues in 2 standard clusters");
+        for (const queue of gke) {
+            const values = agentStackValues(queue) as any;
+            assert.equal(values.config["pod-spec-patch"].priorityClassName, gpuPriorityClass(queue.dedicatedPool!.gpus));
+        }
+    });
+});
+
+describe("priority classes", () => {
+    it("has ci, perf-benchmark and one class per GPU count, higher for more GPUs", () => {
+        assert.deepEqual(Object.keys(PRIORITY_CLASSES).sort(), ["ci", "gpu-priority-cls-1", "gpu-priority-cls-2", "gpu-priority-cls-4", "gpu-priority-cls-8", "perf-benchmark"]);
+        const values = GPU_PRIORITY_COUNTS.map((gpus) => PRIORITY_CLASSES[gpuPriorityClass(gpus)]);
+        for (let i = 1; i < values.length; i++) assert.ok(values[i] > values[i - 1], `gpu-priority-cls-${GPU_PRIORITY_COUNTS[i]} must outrank the one before`);
+        assert.ok(values[0] > PRIORITY_CLASSES.ci);
+    });
+
+    it("has no class for a GPU count without one", () => {
+        assert.throws(() => gpuPriorityClass(3), /no GPU priority class for 3 GPUs/);
+    });
+});
+
+describe("release names", () => {
+    it("are DNS labels derived from the queue", () => {
+        assert.equal(releaseName("gke_l4_1_queue"), "agent-stack-gke-l4-1-queue");
+        assert.equal(releaseName("perf-benchmark-h200"), "agent-stack-perf-benchmark-h200");
+    });
+
+    it("reject queues that would share a release, and names too long for Helm", () => {
+        assert.match(queueSetProblem([{ name: "a_b", agentTokenSecret: "s" }, { name: "a-b", agentTokenSecret: "s" }]) ?? "", /same Helm release/);
+        assert.equal(queueSetProblem([{ name: "a_b", agentTokenSecret: "s" }]), undefined);
+        assert.match(queueSetProblem([]) ?? "", /no queues/);
+        assert.throws(() => releaseName("q".repeat(60)), /longer than 53/);
+    });
+});
