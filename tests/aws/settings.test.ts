@@ -1,0 +1,86 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import { AWS_CONFIG_KEYS, AwsSettingsError, readAwsSettings, zonesOf } from "../../aws/settings";
+import { PROJECT_ROOT } from "../../plan/stack-config";
+
+const SOURCE = "Pulumi.test.yaml";
+const read = (values: Record<string, string>) => (key: string) => values[key];
+const minimal = { awsAccountId: "111122223333" };
+
+function readError(values: Record<string, string>): string {
+    try {
+        readAwsSettings(read(values), SOURCE);
+    } catch (error) {
+        assert.ok(error instanceof AwsSettingsError, `expected AwsSettingsError, got ${String(error)}`);
+        return error.message;
+    }
+    assert.fail("expected the settings to be refused");
+}
+
+describe("aws settings", () => {
+    it("fills vLLM's values around the account id", () => {
+        const settings = readAwsSettings(read(minimal), SOURCE);
+        assert.equal(settings.accountId, "111122223333");
+        assert.equal(settings.elasticStackVersion, "6.21.0");
+        assert.equal(settings.homeRegion, "us-west-2");
+        assert.equal(settings.buildCacheRegion, "us-east-1");
+        assert.deepEqual(settings.buildCacheRepositories, { pullRequest: "vllm-ci-test-cache", postmerge: "vllm-ci-postmerge-cache" });
+        assert.deepEqual(settings.buckets, { wheels: "vllm-wheels", devWheels: "vllm-wheels-dev", compilerCache: "vllm-build-sccache" });
+        assert.equal(settings.gpuBootstrapScriptUrl, undefined);
+        assert.equal(settings.warmCacheAmiSeed, undefined);
+    });
+
+    it("takes every setting from config when given", () => {
+        const settings = readAwsSettings(
+            read({
+                ...minimal,
+                elasticStackVersion: "6.71.1",
+                awsHomeRegion: "eu-west-1",
+                awsWheelsBucket: "my-wheels",
+                awsGpuBootstrapScriptUrl: "s3://bucket/boot.sh",
+                awsWarmCacheAmiSeed: "ami-0123456789abcdef0",
+                awsAvailabilityZones: JSON.stringify({ "us-east-1": ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1f"] }),
+            }),
+            SOURCE,
+        );
+        assert.equal(settings.elasticStackVersion, "6.71.1");
+        assert.equal(settings.homeRegion, "eu-west-1");
+        assert.equal(settings.buckets.wheels, "my-wheels");
+        assert.equal(settings.gpuBootstrapScriptUrl, "s3://bucket/boot.sh");
+        assert.deepEqual(zonesOf(settings, "us-east-1"), ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1f"]);
+        assert.deepEqual(zonesOf(settings, "us-west-2"), ["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"]);
+    });
+
+    const refusals: [string, Record<string, string>, RegExp][] = [
+        ["a missing account id", {}, /config ci:awsAccountId: missing/],
+        ["an account id that is not 12 digits", { awsAccountId: "1234" }, /ci:awsAccountId: must be a 12-digit AWS account id, not "1234"/],
+        ["a stack version with a leading v", { ...minimal, elasticStackVersion: "v6.21.0" }, /ci:elasticStackVersion: must be a release like 6.21.0/],
+        ["a region that is not one", { ...minimal, awsHomeRegion: "uswest2" }, /ci:awsHomeRegion: must be an AWS region/],
+        ["a bootstrap script URL over http", { ...minimal, awsGpuBootstrapScriptUrl: "http://x/boot.sh" }, /ci:awsGpuBootstrapScriptUrl: must be an https:\/\/ or s3:\/\/ URL/],
+        ["an AMI seed that is not an AMI id", { ...minimal, awsWarmCacheAmiSeed: "ubuntu" }, /ci:awsWarmCacheAmiSeed: must be an AMI id/],
+        ["an upper-case repository name", { ...minimal, awsPrCacheRepository: "Cache" }, /ci:awsPrCacheRepository: must be an ECR repository name/],
+        ["a bucket name with underscores", { ...minimal, awsWheelsBucket: "vllm_wheels" }, /ci:awsWheelsBucket: must be an S3 bucket name/],
+        ["a secret name with spaces", { ...minimal, awsHfTokenSecretName: "hf token" }, /ci:awsHfTokenSecretName: must be a Secrets Manager secret name/],
+        ["zones that are not JSON", { ...minimal, awsAvailabilityZones: "us-east-1a" }, /ci:awsAvailabilityZones: must be a map of region to zones/],
+        ["three zones for a region", { ...minimal, awsAvailabilityZones: JSON.stringify({ "us-east-1": ["us-east-1a", "us-east-1b", "us-east-1c"] }) }, /us-east-1: must list 4 distinct/],
+        ["a zone of another region", { ...minimal, awsAvailabilityZones: JSON.stringify({ "us-east-1": ["us-east-1a", "us-east-1b", "us-east-1c", "us-west-2a"] }) }, /"us-west-2a" is not an availability zone of us-east-1/],
+    ];
+    for (const [what, values, expected] of refusals) {
+        it(`refuses ${what}, naming the stack file and the key`, () => {
+            const message = readError(values);
+            assert.match(message, expected);
+            assert.ok(message.startsWith(`${SOURCE}: config ci:`), message);
+            assert.ok(!message.includes("\n"), "one line");
+        });
+    }
+
+    it("reads exactly the AWS keys Pulumi.yaml declares in its AWS section", () => {
+        const text = fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8");
+        const declared = Object.keys((yaml.load(text) as { config: Record<string, unknown> }).config);
+        const section = text.slice(text.indexOf("# --- AWS stack"), text.indexOf("# --- GCP stack"));
+        const inSection = declared.filter((key) => new RegExp(`^  ${key}:`, "m").test(section));
+        assert.deepEqual([...inSection].sort(), Object.values(AWS_CONFIG_KEYS).sort());
+    });
+});

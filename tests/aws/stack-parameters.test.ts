@@ -1,0 +1,154 @@
+import { strict as assert } from "assert";
+import { loadCatalog, queueNamed, queuesOf, type Catalog } from "../../catalog";
+import { readAwsSettings, type AwsSettings } from "../../aws/settings";
+import {
+    NETWORK_PARAMETERS,
+    SHARED_PARAMETERS,
+    queueStackParameters,
+    stackNameOf,
+    templateUrlOf,
+} from "../../aws/stack-parameters";
+import { parameterProblems } from "../../aws/stack-template";
+import { CATALOG_FILE, editedCatalog, realTemplateRules, replaceAfter, TEMPLATE_VERSIONS } from "./helpers";
+
+const BOOTSTRAP_URL = "https://example.com/gpu-bootstrap.sh";
+const settings: AwsSettings = readAwsSettings((key) => ({ awsAccountId: "111122223333", awsGpuBootstrapScriptUrl: BOOTSTRAP_URL })[key], "test");
+
+/** Every problem of every AWS queue of `catalog` against the real template of `version`. */
+function templateProblems(catalog: Catalog, version: string): string[] {
+    const rules = realTemplateRules(version);
+    const network = Object.fromEntries(NETWORK_PARAMETERS.map((name) => [name, undefined]));
+    return queuesOf(catalog, "aws").flatMap((queue) => parameterProblems(rules, queue.name, { ...queueStackParameters(catalog, queue, settings), ...network }));
+}
+
+describe("Elastic CI Stack parameters", () => {
+    const catalog = loadCatalog(CATALOG_FILE);
+    const parameters = (name: string) => queueStackParameters(catalog, queueNamed(catalog, name), settings);
+
+    it("names each stack bk-<queue>, with hyphens where CloudFormation refuses underscores", () => {
+        assert.equal(stackNameOf("bootstrap"), "bk-bootstrap");
+        assert.equal(stackNameOf("gpu_1_queue"), "bk-gpu-1-queue");
+        assert.equal(templateUrlOf("6.21.0"), "https://s3.amazonaws.com/buildkite-aws-stack/v6.21.0/aws-stack.yml");
+    });
+
+    it("starts every queue from the shared defaults, every value a string", () => {
+        for (const queue of queuesOf(catalog, "aws")) {
+            const values = queueStackParameters(catalog, queue, settings);
+            for (const [name, value] of Object.entries(values)) assert.equal(typeof value, "string", `${queue.name}: ${name}`);
+            assert.equal(values.OnDemandPercentage, "100");
+            assert.equal(values.EnableDockerUserNamespaceRemap, "false", "Docker in Docker needs the remap off");
+            assert.equal(values.BuildkiteAgentTimestampLines, "true");
+            assert.equal(values.EnableECRPlugin, "true");
+            assert.equal(values.BuildkiteQueue, queue.name);
+            assert.equal(values.InstanceTypes, queue.machine?.type);
+            assert.equal(values.MinSize, String(queue.scale?.min));
+            assert.equal(values.MaxSize, String(queue.scale?.max));
+            assert.equal(values.BuildkiteAgentToken, undefined, "the token never passes through the program");
+        }
+    });
+
+    it("takes the agent token path of the queue's Buildkite cluster", () => {
+        assert.equal(parameters("gpu_1_queue").BuildkiteAgentTokenParameterStorePath, "/bk_agent_token_cluster_ci");
+        assert.equal(parameters("cpu_queue_premerge_us_east_1").BuildkiteAgentTokenParameterStorePath, "/bk_agent_token_cluster_ci_us_east_1");
+        assert.equal(parameters("cpu_queue_release").BuildkiteAgentTokenParameterStorePath, "/bk_agent_token_cluster_release");
+    });
+
+    it("gives untrusted queues read-only ECR and trusted ones poweruser", () => {
+        for (const name of ["small_cpu_queue_premerge", "gpu_1_queue", "gpu_4_queue", "bootstrap"]) assert.equal(parameters(name).ECRAccessPolicy, "readonly", name);
+        for (const name of ["cpu_queue_postmerge", "cpu_ami_build_queue", "cpu_queue_release"]) assert.equal(parameters(name).ECRAccessPolicy, "poweruser", name);
+    });
+
+    it("gives a GPU queue in a trusted stage read-only ECR all the same", () => {
+        const gpuPostmerge = editedCatalog((text) => replaceAfter(text, "- name: gpu_4_queue", "stage: premerge", "stage: postmerge"));
+        assert.equal(queueStackParameters(gpuPostmerge, queueNamed(gpuPostmerge, "gpu_4_queue"), settings).ECRAccessPolicy, "readonly");
+    });
+
+    it("maps the GPU queues' storage, bootstrap script and lifetime", () => {
+        const gpu1 = parameters("gpu_1_queue");
+        assert.equal(gpu1.EnableInstanceStorage, "true");
+        assert.equal(gpu1.BootstrapScriptUrl, BOOTSTRAP_URL);
+        assert.equal(gpu1.BuildkiteTerminateInstanceAfterJob, "true");
+        assert.equal(gpu1.RootVolumeSize, "512");
+        const gpu4 = parameters("gpu_4_queue");
+        assert.equal(gpu4.BuildkiteTerminateInstanceAfterJob, "false");
+        assert.equal(gpu4.ScaleInIdlePeriod, "1200");
+        assert.equal(parameters("small_cpu_queue_premerge").BootstrapScriptUrl, undefined);
+        assert.equal(parameters("small_cpu_queue_premerge").EnableInstanceStorage, SHARED_PARAMETERS.EnableInstanceStorage);
+    });
+
+    it("boots the warm-cache AMI from its parameter, with the fast root volume", () => {
+        const warm = parameters("cpu_queue_premerge_us_east_1");
+        assert.equal(warm.ImageIdParameter, "/buildkite/cpu-build-ami/us-east-1");
+        assert.equal(warm.ImageId, undefined);
+        assert.equal(warm.RootVolumeIops, "16000");
+        assert.equal(warm.RootVolumeThroughput, "1000");
+        assert.equal(warm.RootVolumeType, "gp3");
+    });
+
+    it("lets a queue's own parameters win over the shared defaults", () => {
+        const spot = editedCatalog((text) =>
+            replaceAfter(text, "- name: medium_cpu_queue_premerge", "scale: { min: 0, max: 40 }", 'scale: { min: 0, max: 40 }\n    aws: { parameters: { OnDemandPercentage: "70" } }'),
+        );
+        assert.equal(queueStackParameters(spot, queueNamed(spot, "medium_cpu_queue_premerge"), settings).OnDemandPercentage, "70");
+    });
+
+    for (const version of TEMPLATE_VERSIONS) {
+        it(`fits every queue of the catalog to the real v${version} template`, () => {
+            assert.deepEqual(templateProblems(catalog, version), []);
+        });
+    }
+
+    describe("a catalog value the template would reject", () => {
+        const cases: { what: string; version: string; edit: (text: string) => string; expected: string }[] = [
+            {
+                what: "a value outside AllowedValues",
+                version: "6.21.0",
+                edit: (text) => text.replace("aws: { instanceStorage: true, bootstrapScript: true }", 'aws: { instanceStorage: true, bootstrapScript: true, parameters: { EnableDockerExperimental: "yes" } }'),
+                expected: 'queue "gpu_1_queue": Elastic CI Stack v6.21.0 parameter EnableDockerExperimental: "yes" is not one of the allowed values "true", "false"',
+            },
+            {
+                what: "a root volume below MinValue",
+                version: "6.71.1",
+                edit: (text) => replaceAfter(text, "- name: small_cpu_queue_postmerge", "machine: { type: r6in.large }", "machine: { type: r6in.large, diskGb: 8 }"),
+                expected: 'queue "small_cpu_queue_postmerge": Elastic CI Stack v6.71.1 parameter RootVolumeSize: "8" is below the minimum value 10',
+            },
+            {
+                what: "more instance types than v6.21.0's AllowedPattern takes (v6.71.1 takes 25)",
+                version: "6.21.0",
+                edit: (text) =>
+                    replaceAfter(
+                        text.replace("machineTypes:\n", 'machineTypes:\n  "r6in.large,r6i.large,m6i.large,m7i.large,c6i.large": {}\n'),
+                        "- name: small_cpu_queue_postmerge",
+                        "machine: { type: r6in.large }",
+                        "machine: { type: 'r6in.large,r6i.large,m6i.large,m7i.large,c6i.large' }",
+                    ),
+                expected:
+                    'queue "small_cpu_queue_postmerge": Elastic CI Stack v6.21.0 parameter InstanceTypes: "r6in.large,r6i.large,m6i.large,m7i.large,c6i.large" does not match the allowed pattern ^[\\w-\\.]+(,[\\w-\\.]*){0,3}$',
+            },
+            {
+                what: "a value above MaxValue",
+                version: "6.71.1",
+                edit: (text) => replaceAfter(text, "- name: bootstrap", "scale: { min: 1, max: 40, idleSeconds: 1800 }", 'scale: { min: 1, max: 40, idleSeconds: 1800 }\n    aws: { parameters: { ResourceLimitsCPUWeight: "20000" } }'),
+                expected: 'queue "bootstrap": Elastic CI Stack v6.71.1 parameter ResourceLimitsCPUWeight: "20000" is above the maximum value 10000',
+            },
+            {
+                what: "a parameter v6.71.1 no longer has",
+                version: "6.71.1",
+                edit: (text) => replaceAfter(text, "- name: bootstrap", "scale: { min: 1, max: 40, idleSeconds: 1800 }", 'scale: { min: 1, max: 40, idleSeconds: 1800 }\n    aws: { parameters: { BuildkiteAgentScalerVersion: "1.7.0" } }'),
+                expected: 'queue "bootstrap": Elastic CI Stack v6.71.1 parameter BuildkiteAgentScalerVersion: the template has no such parameter (did you mean "BuildkiteAgentScalerServerlessARN"?)',
+            },
+        ];
+        for (const { what, version, edit, expected } of cases) {
+            it(`fails for ${what}, naming the queue, the parameter and what is allowed`, () => {
+                assert.deepEqual(templateProblems(editedCatalog(edit), version), [expected]);
+            });
+        }
+
+        it("is accepted by the other version where only that version rejects it", () => {
+            const scaler = editedCatalog((text) =>
+                replaceAfter(text, "- name: bootstrap", "scale: { min: 1, max: 40, idleSeconds: 1800 }", 'scale: { min: 1, max: 40, idleSeconds: 1800 }\n    aws: { parameters: { BuildkiteAgentScalerVersion: "1.7.0" } }'),
+            );
+            assert.deepEqual(templateProblems(scaler, "6.21.0"), []);
+        });
+    });
+});
