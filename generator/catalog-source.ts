@@ -1,6 +1,6 @@
 /**
- * Where the generator's catalog comes from. The bundle (`scripts/build-generator.mjs`) replaces
- * `defaultCatalog` with the catalog parsed at build time, so a bootstrap step needs no
+ * Where the generator's catalog comes from. The bundle (`scripts/build-generator.ts`) embeds the
+ * catalog parsed at build time, so a bootstrap step needs no
  * `catalog/queues.yaml` on disk and does not pay for the catalog's schema check; the catalog
  * loader (and its Ajv) is only loaded when `--catalog PATH` asks for another file.
  */
@@ -21,7 +21,11 @@ export function loadCatalogFile(file: string): Catalog {
     }
 }
 
+/** Set by the bundler: the fleet's catalog, already parsed and checked. */
+declare const __EMBEDDED_CATALOG__: Catalog | undefined;
+
 /** The fleet's catalog (`catalog/queues.yaml`). */
 export function defaultCatalog(): Catalog {
+    if (typeof __EMBEDDED_CATALOG__ !== "undefined") return __EMBEDDED_CATALOG__;
     return loadCatalogFile(path.join(__dirname, "..", "catalog", "queues.yaml"));
 }

@@ -98,9 +98,3 @@ export async function main(argv: string[], env: Record<string, string | undefine
         return 1;
     }
 }
-
-if (require.main === module) {
-    main(process.argv.slice(2)).then((code) => {
-        process.exitCode = code;
-    });
-}

@@ -1,6 +1,6 @@
 /**
  * The Buildkite pipeline schema validator, compiled with Ajv at run time. The bundle
- * (`scripts/build-generator.mjs`) replaces this module with Ajv standalone code compiled at build
+ * (`scripts/build-generator.ts`) replaces this module with Ajv standalone code compiled at build
  * time, so the bundled CLI neither ships Ajv's compiler nor pays for compiling the schema.
  */
 import Ajv from "ajv";

@@ -5,6 +5,7 @@
  */
 import { NOT_RESOLVED, YAML11_SCHEMA, defineScalarTag, load, type Schema } from "js-yaml";
 import { GeneratorError } from "./errors";
+import { parseFastYaml, setOtherScalarResolver } from "./fast-yaml";
 
 const PYYAML_TRUE = new Set(["yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"]);
 const PYYAML_FALSE = new Set(["no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"]);
@@ -20,12 +21,22 @@ const pyyamlBool = defineScalarTag<boolean>("tag:yaml.org,2002:bool", {
 /** PyYAML-compatible YAML 1.1 schema. */
 export const PYYAML_SCHEMA: Schema = YAML11_SCHEMA.withTags(pyyamlBool);
 
+// The fast reader asks js-yaml about number-like scalars it does not read itself (`1_000`, `2+`, `0x1f`...).
+setOtherScalarResolver((text) => load(text, { schema: PYYAML_SCHEMA }));
+
 /**
- * Parse one YAML document. A syntax error (or a duplicated mapping key, which PyYAML would
+ * Parse one YAML document: the fast reader for the usual subset, js-yaml for everything else. A syntax error (or a duplicated mapping key, which PyYAML would
  * silently resolve to the last value) becomes a one-line GeneratorError naming the file and line.
  * An empty document is `undefined`.
  */
 export function parseYaml(text: string, file: string): unknown {
+    const fast = parseFastYaml(text);
+    if (fast) return fast.value;
+    return parseYamlWithJsYaml(text, file);
+}
+
+/** The general parser (js-yaml with the PyYAML schema). */
+export function parseYamlWithJsYaml(text: string, file: string): unknown {
     try {
         return load(text, { schema: PYYAML_SCHEMA, filename: file });
     } catch (error) {
