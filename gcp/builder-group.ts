@@ -117,7 +117,7 @@ export class BuilderGroup extends pulumi.ComponentResource {
                 versions: [{ name: "primary", instanceTemplate: template.selfLinkUnique }],
                 updatePolicy: { type: "OPPORTUNISTIC", minimalAction: "REPLACE", maxSurgeFixed: 0, maxUnavailableFixed: 3, instanceRedistributionType: "NONE" },
             },
-            { parent: this, provider: args.provider, ignoreChanges: ["targetSize"] },
+            { parent: this, provider: args.provider, ignoreChanges: ["targetSize"], deleteBeforeReplace: true },
         );
         this.instanceGroup = group.instanceGroup;
 
@@ -138,7 +138,7 @@ export class BuilderGroup extends pulumi.ComponentResource {
                     scaleInControl: { maxScaledInReplicas: { fixed: 1 }, timeWindowSec: 900 },
                 },
             },
-            { parent: this, provider: args.provider },
+            { parent: this, provider: args.provider, deleteBeforeReplace: true },
         );
         this.registerOutputs({ instanceGroup: this.instanceGroup, serviceAccountEmail: this.serviceAccountEmail });
     }

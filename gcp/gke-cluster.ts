@@ -115,6 +115,7 @@ export class GkeCiCluster extends pulumi.ComponentResource {
             new gcp.container.NodePool(`${name}-${pool.name}`, l4NodePoolArgs(args.project, cluster.name, layout, pool, args.nodeServiceAccount), {
                 parent: this,
                 provider: args.provider,
+                deleteBeforeReplace: true,
             });
         }
 

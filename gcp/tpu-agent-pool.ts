@@ -92,7 +92,8 @@ export class TpuAgentPool extends pulumi.ComponentResource {
                 ? new gcp.compute.Disk(
                       `${vmName}-data`,
                       { name: `${vmName}-data`, project: layout.project, zone: layout.zone, type: layout.dataDisk.type, size: layout.dataDisk.sizeGb },
-                      { parent: this, provider: args.provider },
+                      // Fixed names: the old disk must go before its replacement is created.
+                      { parent: this, provider: args.provider, deleteBeforeReplace: true },
                   )
                 : undefined;
             const startupScript = (sshPublicKey: string) =>
@@ -124,7 +125,7 @@ export class TpuAgentPool extends pulumi.ComponentResource {
                     metadata: { "startup-script": sshKey ? sshKey.publicKey.apply(startupScript) : startupScript("") },
                     labels: { "ci-queue": labelValue(queue) },
                 },
-                { parent: this, provider: args.provider, dependsOn: [account] },
+                { parent: this, provider: args.provider, dependsOn: [account], deleteBeforeReplace: true },
             );
         }
         this.registerOutputs({ vmNames: this.vmNames, serviceAccountEmail: this.serviceAccountEmail });
