@@ -378,5 +378,12 @@ describe("gcp-prod program", () => {
                 },
             );
         });
+
+        it("fails when the stack leaves out the registry's region", async () => {
+            await assert.rejects(
+                runGcpProd({ "ci:gcpRegions": JSON.stringify(["us-west1", "us-south1", "us-east5"]) }),
+                /Pulumi\.gcp-prod\.yaml: config ci:gcpRegions: must include us-central1, the CI registry's region/,
+            );
+        });
     });
 });

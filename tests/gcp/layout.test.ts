@@ -198,6 +198,34 @@ describe("GCP fleet layout from the catalog", () => {
         assert.match(layoutError(catalog, { externalClusters: wrongProvider }).message, /queue "cpu-gcp" is provider gce, not k8s/);
     });
 
+    it("rejects GKE pools of another accelerator, and clusters whose zones are elsewhere or missing", () => {
+        const h100 = catalogWith((c) => {
+            c.machineTypes["g2-standard-12"] = { accelerator: "nvidia-h100", count: 1 };
+            queue(c, "gke_l4_1_queue").machine!.accelerator = "nvidia-h100";
+        });
+        assert.match(layoutError(h100).message, /queue "gke_l4_1_queue": field machine.accelerator: GKE pools here are nvidia-l4, not nvidia-h100/);
+        assert.match(
+            layoutError(catalogWith((c) => (c.gkeClusters["ci-us-west1"].zones = ["us-west1-a", "us-east1-b"]))).message,
+            /gkeClusters "ci-us-west1": field zones: us-east1-b is not in region us-west1/,
+        );
+        assert.match(layoutError(catalogWith((c) => (c.gkeClusters["ci-us-west1"].zones = []))).message, /gkeClusters "ci-us-west1": field zones: a Standard cluster needs at least one zone/);
+    });
+
+    it("rejects a TPU zone that is not a zone", () => {
+        assert.match(layoutError(catalogWith((c) => (queue(c, "tpu_v5_queue").tpu!.zone = "us-south1"))).message, /queue "tpu_v5_queue": field tpu.zone: "us-south1" is not a zone/);
+    });
+
+    it("rejects a Buildkite cluster whose secret name cannot name a Kubernetes Secret", () => {
+        const bad = catalogWith((c) => (c.buildkiteClusters.perf_benchmark.gcpSecretId = "BK_Token_Perf"));
+        assert.match(layoutError(bad).message, /buildkiteClusters "perf_benchmark": field gcpSecretId: "BK_Token_Perf" must also be a Kubernetes Secret name/);
+    });
+
+    it("rejects a stack cluster that leaves out one of the catalog's queues for it", () => {
+        const catalogTwo = catalogWith((c) => c.queues.push({ ...structuredClone(queue(c, "a100_queue")), name: "a100_queue_2" }));
+        const { message } = layoutError(catalogTwo);
+        assert.match(message, /ci:externalClusters\[1\] \(a100\): field queues: missing queue "a100_queue_2"/);
+    });
+
     it("rejects a k8s queue placed on a GKE cluster key", () => {
         const bad = catalogWith((c) => (queue(c, "a100_queue").k8s!.cluster = "ci-us-central1"));
         assert.match(layoutError(bad).message, /queue "a100_queue": field k8s.cluster: "ci-us-central1" is a GKE cluster/);

@@ -113,6 +113,14 @@ describe("GCP settings", () => {
         assert.ok(!message.includes("SENTINEL"));
     });
 
+    it("rejects a namespace that is not a Kubernetes name", () => {
+        assert.match(
+            errorOf({ ...minimal, externalClusters: [{ name: "a100", queues: ["q"], namespace: "Build_Kite" }], externalKubeconfigs: "{}" }),
+            /ci:externalClusters\[0\]: field namespace: must be a Kubernetes namespace name/,
+        );
+        assert.match(errorOf({ ...minimal, agentStackNamespace: "Build_Kite" }), /ci:agentStackNamespace: "Build_Kite" is not a Kubernetes namespace name/);
+    });
+
     it("requires the job pods' tokens", () => {
         assert.match(errorOf({ ...minimal, hfToken: undefined }), /ci:hfToken: missing/);
     });
