@@ -48,6 +48,8 @@ function resolvePlain(text: string): unknown {
             if (!Number.isSafeInteger(value)) bail();
             return value === 0 ? 0 : value;
         }
+        // Numbers never contain a space; timestamps only after their date.
+        if (text.includes(" ") && !/^[0-9]{4}-[0-9][0-9]?-[0-9][0-9]?[ Tt]/.test(text)) return text;
         if (!resolveOther) bail();
         const value = resolveOther(text);
         if (typeof value !== "string" && typeof value !== "number") bail();

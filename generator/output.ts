@@ -39,8 +39,11 @@ function scalar(value: unknown): string {
 }
 
 function isCollection(value: unknown): value is Record<string, unknown> | unknown[] {
+    if (typeof value !== "object" || value === null) return false;
     if (Array.isArray(value)) return value.length > 0;
-    return typeof value === "object" && value !== null && !(value instanceof Date) && Object.keys(value).length > 0;
+    if (value instanceof Date) return false;
+    for (const _ in value) return true;
+    return false;
 }
 
 function inline(value: unknown): string {
@@ -49,44 +52,64 @@ function inline(value: unknown): string {
     return scalar(value);
 }
 
-function emitMapping(map: Record<string, unknown>, indent: string, continuesLine: boolean, out: string[]): void {
-    let first = true;
-    for (const key of Object.keys(map)) {
-        const value = map[key];
-        if (value === undefined) continue;
-        const prefix = first && continuesLine ? "" : indent;
-        first = false;
-        if (!isCollection(value)) {
-            out.push(`${prefix}${scalar(key)}: ${inline(value)}\n`);
-        } else if (Array.isArray(value)) {
-            out.push(`${prefix}${scalar(key)}:\n`);
-            emitSequence(value, indent, out);
-        } else {
-            out.push(`${prefix}${scalar(key)}:\n`);
-            emitMapping(value, indent + "  ", false, out);
-        }
+/** Rendered mapping keys: the same few dozen keys repeat thousands of times. */
+const renderedKeys = new Map<string, string>();
+
+function renderKey(key: string): string {
+    let rendered = renderedKeys.get(key);
+    if (rendered === undefined) {
+        rendered = scalar(key) + ":";
+        renderedKeys.set(key, rendered);
     }
+    return rendered;
 }
 
-function emitSequence(items: unknown[], indent: string, out: string[]): void {
-    for (const item of items) {
-        if (!isCollection(item)) {
-            out.push(`${indent}- ${inline(item === undefined ? null : item)}\n`);
-        } else if (Array.isArray(item)) {
-            out.push(`${indent}-\n`);
-            emitSequence(item, indent + "  ", out);
-        } else {
-            out.push(`${indent}- `);
-            emitMapping(item, indent + "  ", true, out);
+/**
+ * Appends to one growing string (V8 keeps it as a rope and flattens it once), which allocates
+ * far less than building and joining an array of line strings.
+ */
+class Emitter {
+    out = "";
+
+    mapping(map: Record<string, unknown>, indent: string, continuesLine: boolean): void {
+        let first = true;
+        for (const key in map) {
+            const value = map[key];
+            if (value === undefined) continue;
+            if (!(first && continuesLine)) this.out += indent;
+            first = false;
+            if (!isCollection(value)) {
+                this.out += renderKey(key) + " " + inline(value) + "\n";
+            } else if (Array.isArray(value)) {
+                this.out += renderKey(key) + "\n";
+                this.sequence(value, indent);
+            } else {
+                this.out += renderKey(key) + "\n";
+                this.mapping(value, indent + "  ", false);
+            }
+        }
+    }
+
+    sequence(items: unknown[], indent: string): void {
+        for (const item of items) {
+            if (!isCollection(item)) {
+                this.out += indent + "- " + inline(item === undefined ? null : item) + "\n";
+            } else if (Array.isArray(item)) {
+                this.out += indent + "-\n";
+                this.sequence(item, indent + "  ");
+            } else {
+                this.out += indent + "- ";
+                this.mapping(item, indent + "  ", true);
+            }
         }
     }
 }
 
 /** Serialise a pipeline (or any JSON-like mapping) as block YAML. */
 export function toYaml(document: Record<string, unknown>): string {
-    const out: string[] = [];
-    emitMapping(document, "", false, out);
-    return out.join("");
+    const emitter = new Emitter();
+    emitter.mapping(document, "", false);
+    return emitter.out;
 }
 
 let validator: PipelineValidator | undefined;
