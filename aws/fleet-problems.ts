@@ -4,7 +4,6 @@
  * parameter and what it allows).
  */
 import { queuesOf, type Catalog, type Queue } from "../catalog";
-import type { AwsSettings } from "./settings";
 import {
     NETWORK_PARAMETERS,
     PARAMETER_SOURCES,
@@ -14,7 +13,7 @@ import {
     stackNameOf,
 } from "./stack-parameters";
 import { parameterProblems, type StackTemplateRules } from "./stack-template";
-import { AWS_CONFIG_KEYS } from "./settings";
+import { AWS_CONFIG_KEYS, type AwsSettings } from "./settings";
 
 /** The queues that build a warm-cache AMI, with the queues each one rolls it into. */
 export interface AmiBuild {
