@@ -29,7 +29,10 @@ describe("offline plan", () => {
         for (const [stack, run] of runs) {
             const text = planText(stack, run);
             assert.match(text, new RegExp(`^Stack ${stack}: ${run.resources.length} resources`));
-            assert.match(text, /Resources by type:\n\s+1 {2}pulumi:pulumi:Stack/);
+            const counts = text.slice(text.indexOf("Resources by type:"));
+            assert.match(counts, /\n\s+1 {2}pulumi:pulumi:Stack(\n|$)/);
+            const total = [...counts.matchAll(/^\s+(\d+) {2}\S+$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+            assert.equal(total, run.resources.length, `${stack}: the counts add up to the resources`);
         }
     });
 
