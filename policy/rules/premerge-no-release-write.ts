@@ -11,6 +11,8 @@ import { isUnknown, ofTypes, violation, type FleetRule, type Subject, type Viola
 export const PROTECTED_ARNS = [
     "arn:aws:ecr:*:*:repository/vllm-ci-postmerge-*",
     "arn:aws:ecr:*:*:repository/vllm-release*",
+    "arn:aws:ecr-public::*:repository/vllm-ci-postmerge-*",
+    "arn:aws:ecr-public::*:repository/vllm-release*",
     "arn:aws:s3:::vllm-wheels",
     "arn:aws:s3:::vllm-wheels/*",
     "arn:aws:s3:::vllm-wheels-dev",

@@ -5,11 +5,12 @@ import { planJson, planStack, planText } from "../../plan/cli";
 import { runWithMocks, type ProgramRun } from "../../plan/harness";
 import { listStacks, loadStackConfig, secretPlaceholder } from "../../plan/stack-config";
 import { defineFleet, unknownConfigKeys } from "../../fleet";
+import { sharedPlan } from "../support/plans";
 
 describe("offline plan", () => {
     const runs = new Map<string, ProgramRun>();
     before(async () => {
-        for (const stack of listStacks()) runs.set(stack, await planStack(stack));
+        for (const stack of listStacks()) runs.set(stack, await sharedPlan(stack));
     });
 
     it("knows both production stacks", () => {
