@@ -1,0 +1,195 @@
+/** YAML in (the fast reader against js-yaml) and out (the emitter, schema validation, atomic write). */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { CORE_SCHEMA, load } from "js-yaml";
+import { BUILDKITE_KEY_MAX_LENGTH, BUILDKITE_KEY_PATTERN } from "../../generator/buildkite-keys";
+import { GeneratorError } from "../../generator/errors";
+import { parseFastYaml } from "../../generator/fast-yaml";
+import { toYaml, validatePipeline, writeFileAtomic } from "../../generator/output";
+import { parseYaml, parseYamlWithJsYaml, PYYAML_SCHEMA } from "../../generator/yaml";
+import { firstDifference } from "../../scripts/conformance";
+
+const SHARED = path.resolve(__dirname, "..", "..", "..", "shared");
+
+function yamlFiles(directory: string): string[] {
+    if (!fs.existsSync(directory)) return [];
+    return fs.readdirSync(directory, { withFileTypes: true }).flatMap((entry) => {
+        const full = path.join(directory, entry.name);
+        if (entry.isDirectory()) return yamlFiles(full);
+        return /\.ya?ml$/.test(entry.name) && entry.name !== "expected.yaml" ? [full] : [];
+    });
+}
+
+describe("generator YAML", function () {
+    describe("reading", function () {
+        it("reads YAML 1.1 like PyYAML (yes/on are booleans, y/n are not, 0755 is octal)", function () {
+            assert.deepEqual(parseYaml("a: yes\nb: y\nc: [n, off]\nd: 0755\ne: '0755'\n", "f.yaml"), { a: true, b: "y", c: ["n", false], d: 493, e: "0755" });
+        });
+
+        it("reports syntax errors and duplicate keys as one line with file and position", function () {
+            assert.throws(() => parseYaml("steps: [a\n", "jobs/x.yaml"), (error: unknown) => {
+                assert.ok(error instanceof GeneratorError);
+                assert.match(error.message, /^jobs\/x\.yaml: YAML error: .*\(line \d+, column \d+\)$/);
+                return true;
+            });
+            assert.throws(() => parseYaml("a: 1\na: 2\n", "jobs/x.yaml"), /duplicated mapping key \(line 2/);
+        });
+
+        it("the fast reader agrees with js-yaml on every step file of the conformance cases", function () {
+            const files = yamlFiles(path.join(SHARED, "conformance", "generator"));
+            if (files.length === 0) this.skip();
+            let fast = 0;
+            for (const file of files) {
+                const text = fs.readFileSync(file, "utf8");
+                const result = parseFastYaml(text);
+                if (!result) continue;
+                fast++;
+                const reference = parseYamlWithJsYaml(text, file);
+                assert.equal(firstDifference(reference, result.value), undefined, file);
+            }
+            assert.ok(fast / files.length > 0.9, `only ${fast} of ${files.length} files on the fast path`);
+        });
+
+        const snippets: string[] = [
+            "a: 1\nb: -2\nc: +3\nd: 0\ne: ~\nf:\ng: null\nh: Null\n",
+            "k: 1.5\nl: 1e3\nm: 1_000\nn: 0x1f\no: 2001-12-14\np: 12:30\nq: .inf\nr: 2+\ns: 2 Node Test\n",
+            "a: 'it''s'\nb: \"tab\\tnl\\n\\u00e9\\x41\\\\\"\nc: '#not a comment'\nd: x #comment\ne: x#y\n",
+            "list:\n- a\n-   b\n- - c\n  - d\n-\n  e: 1\n- {x: [1, 2], 'y': \"z\"}\n- [a, -1, 'b c']\n- []\n- {}\n",
+            "nested:\n  deeper:\n    - k: v\n      k2: v2\n    - k: v3\nsame_indent:\n- 1\n- 2\nafter: x\n",
+            "lit: |\n  line 1\n    indented\n\n  line 3\nkeep: |+\n  a\n\nstrip: >-\n  folded\n  text\nclip: >\n  one\n",
+            "cmd:\n  - pytest -v -s kernels/\n      --ignore=a\n      --ignore=b\n  - next\n",
+            "q: \"pip install \\\n    'x>=1' \\\n    y\"\nfold: \"a\n  b\n\n  c\"\nsq: 'multi\n  line'\n",
+            "anchors:\n  base: &deps\n    - a\n    - b\n  again: *deps\n  scalar: &s v\n  ref: *s\n",
+            "weird keys:\n  \"quoted key\": 1\n  'single': 2\n  with space: 3\n  trailing   : 4\n",
+            "url: http://example.com/a:b\nrange: 1:2:3\ncolon_end: a:\n",
+            "empty_flow: {a: }\n",
+            "tabs:\tx\n",
+            "- top\n- level\n",
+            "<<: {a: 1}\n",
+            "a: !tag x\n",
+            "--- \na: 1\n",
+            "a: b: c\n",
+            "a:\n  - x\n   - y\n",
+            "y: yes\nn: no\nY: Yes\nN: No\n",
+        ];
+        snippets.forEach((snippet, index) => {
+            it(`the fast reader agrees with js-yaml or defers to it (snippet ${index + 1})`, function () {
+                let reference: unknown;
+                let referenceError: string | undefined;
+                try {
+                    reference = parseYamlWithJsYaml(snippet, "snippet.yaml");
+                } catch (error) {
+                    referenceError = (error as Error).message;
+                }
+                const result = parseFastYaml(snippet);
+                if (referenceError !== undefined) {
+                    assert.equal(result, undefined, `accepted what js-yaml rejects (${referenceError})`);
+                } else if (result) {
+                    assert.equal(firstDifference(reference, result.value), undefined);
+                }
+            });
+        });
+    });
+
+    describe("writing", function () {
+        const tricky = [
+            "plain words",
+            "",
+            " leading space",
+            "trailing space ",
+            "yes",
+            "No",
+            "null",
+            "~",
+            "0",
+            "-1",
+            "0755",
+            "1e3",
+            "1:30",
+            "2001-12-14",
+            ".inf",
+            ":docker: build",
+            "- dash",
+            "key: value",
+            "a #comment",
+            "ends with colon:",
+            "multi\nline\n",
+            "tab\there",
+            "quote ' and \" both",
+            "$BUILDKITE_COMMIT",
+            "{flow}",
+            "[list]",
+            "*alias",
+            "&anchor",
+            "!tag",
+            "%directive",
+            "@at",
+            "`backtick",
+            "|pipe",
+            ">gt",
+            "?q",
+            "Émile \u2028 \ud83d\ude00",
+            "=",
+            "<<",
+        ];
+
+        it("round-trips tricky strings and scalars through YAML 1.1 (PyYAML) and 1.2 readers", function () {
+            const document = {
+                strings: tricky,
+                mapping: Object.fromEntries(tricky.filter(Boolean).map((text, i) => [text, i])),
+                numbers: [0, -1, 1000, 2.5],
+                booleans: [true, false],
+                empty: { list: [], map: {} },
+                nested: [[["deep"]], [{ a: [{ b: 1 }] }]],
+            };
+            const text = toYaml(document);
+            assert.equal(firstDifference(document, load(text, { schema: PYYAML_SCHEMA })), undefined);
+            assert.equal(firstDifference(document, load(text, { schema: CORE_SCHEMA })), undefined);
+            assert.ok(!/&\w|\*\w/.test(text.replace(/"[^"\n]*"/g, "")), "no anchors or aliases");
+        });
+
+        it("writes block style with sequences under their key, like PyYAML", function () {
+            assert.equal(toYaml({ steps: [{ group: "G", steps: [{ label: "a", depends_on: [], retry: { automatic: [{ exit_status: -1 }] } }] }] }), [
+                "steps:",
+                "- group: G",
+                "  steps:",
+                "  - label: a",
+                "    depends_on: []",
+                "    retry:",
+                "      automatic:",
+                "      - exit_status: -1",
+                "",
+            ].join("\n"));
+        });
+
+        it("validates against the Buildkite schema", function () {
+            validatePipeline({ steps: [{ group: "G", steps: [{ label: "a", key: "a", commands: ["x"] }] }] });
+            assert.throws(() => validatePipeline({ steps: [{ group: "G", steps: [{ label: "a", commands: ["x"], no_such_field: 1 }] }] }), /Buildkite pipeline schema/);
+            assert.throws(() => validatePipeline({}), /Buildkite pipeline schema/);
+        });
+
+        it("keeps its copy of the schema identical to the shared one, and the key rule in step with it", function () {
+            const shared = path.join(SHARED, "schemas", "buildkite-pipeline.schema.json");
+            const copy = path.resolve(__dirname, "..", "..", "generator", "schemas", "buildkite-pipeline.schema.json");
+            const schema = JSON.parse(fs.readFileSync(copy, "utf8"));
+            if (fs.existsSync(shared)) assert.equal(fs.readFileSync(copy, "utf8"), fs.readFileSync(shared, "utf8"));
+            assert.equal(BUILDKITE_KEY_PATTERN.source, schema.definitions.key.pattern);
+            assert.equal(BUILDKITE_KEY_MAX_LENGTH, schema.definitions.key.maxLength);
+        });
+
+        it("writes atomically: no temporary file is left, an existing file is replaced whole", function () {
+            const directory = fs.mkdtempSync(path.join(os.tmpdir(), "atomic-"));
+            try {
+                const file = path.join(directory, "sub", "pipeline.yaml");
+                writeFileAtomic(file, "one");
+                writeFileAtomic(file, "two");
+                assert.equal(fs.readFileSync(file, "utf8"), "two");
+                assert.deepEqual(fs.readdirSync(path.dirname(file)), ["pipeline.yaml"]);
+            } finally {
+                fs.rmSync(directory, { recursive: true, force: true });
+            }
+        });
+    });
+});
