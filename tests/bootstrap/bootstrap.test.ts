@@ -229,7 +229,7 @@ describe("bootstrap (bundled, real git, fake buildkite-agent, local HTTP)", func
         assert.equal(skipped.status, 0, skipped.stderr);
         assert.deepEqual(skipped.calls.map((c) => c.args[0]), ["annotate"]);
         assert.equal(skipped.uploaded, undefined);
-        for (const extra of [{ DOCS_ONLY_DISABLE: "1" }, { RUN_ALL: "1" }]) {
+        for (const extra of [{ DOCS_ONLY_DISABLE: "1" }, { RUN_ALL: "1" }] as Record<string, string>[]) {
             const forced = await bootstrap({ ...env, ...extra });
             assert.equal(forced.status, 0, forced.stderr);
             assert.ok(forced.uploaded, `uploads with ${JSON.stringify(extra)}`);
