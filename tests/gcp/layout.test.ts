@@ -4,27 +4,9 @@ import { l4GpusOf, tpuShape } from "../../gcp/accelerators";
 import { layoutGcpFleet, QUEUE_NODE_LABEL, type GcpFleetLayout } from "../../gcp/layout";
 import { agentServiceAccountId, fitName, slug, tpuVmName } from "../../gcp/names";
 import { SettingsError, type GcpSettings } from "../../gcp/settings";
+import { SAMPLE_GCP_SETTINGS as settings } from "../support/gcp-settings";
 
 const STACK = "Pulumi.gcp-test.yaml";
-const settings: GcpSettings = {
-    project: "vllm-ci",
-    tpuProject: "vllm-tpu-ci",
-    regions: ["us-central1", "us-west1", "us-south1", "us-east5"],
-    network: "default",
-    buildkiteOrg: "vllm",
-    agentStackK8sVersion: "0.47.0",
-    agentStackNamespace: "buildkite",
-    hfTokenSecretId: "hf-token",
-    analyticsTokenSecretId: "buildkite-analytics-token",
-    externalClusters: [
-        { name: "mithril-h100", queues: ["mithril-h100-pool"], namespace: "buildkite", kubeconfig: "k" },
-        { name: "a100", queues: ["a100_queue"], namespace: "buildkite", kubeconfig: "k" },
-        { name: "b200", queues: ["b200-k8s"], namespace: "buildkite", kubeconfig: "k" },
-        { name: "nebius-h200", queues: ["perf-benchmark-h200"], namespace: "buildkite", kubeconfig: "k" },
-    ],
-    hfToken: "h",
-    buildkiteAnalyticsToken: "a",
-};
 
 /** A copy of the real catalog, changed by `edit`. */
 function catalogWith(edit: (catalog: Catalog) => void): Catalog {

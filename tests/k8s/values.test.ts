@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { loadCatalog } from "../../catalog";
 import { layoutGcpFleet } from "../../gcp/layout";
-import type { GcpSettings } from "../../gcp/settings";
+import { SAMPLE_GCP_SETTINGS as settings } from "../support/gcp-settings";
 import {
     agentStackValues,
     dedicatedPoolPatch,
@@ -14,25 +14,6 @@ import {
 } from "../../k8s";
 import { helmMerge, loadChartSchema, type ChartSchema } from "./chart-schema";
 
-const settings: GcpSettings = {
-    project: "vllm-ci",
-    tpuProject: "vllm-tpu-ci",
-    regions: ["us-central1", "us-west1", "us-south1", "us-east5"],
-    network: "default",
-    buildkiteOrg: "vllm",
-    agentStackK8sVersion: "0.47.0",
-    agentStackNamespace: "buildkite",
-    hfTokenSecretId: "hf-token",
-    analyticsTokenSecretId: "buildkite-analytics-token",
-    externalClusters: [
-        { name: "mithril-h100", queues: ["mithril-h100-pool"], namespace: "buildkite", kubeconfig: "k" },
-        { name: "a100", queues: ["a100_queue"], namespace: "buildkite", kubeconfig: "k" },
-        { name: "b200", queues: ["b200-k8s"], namespace: "buildkite", kubeconfig: "k" },
-        { name: "nebius-h200", queues: ["perf-benchmark-h200"], namespace: "buildkite", kubeconfig: "k" },
-    ],
-    hfToken: "h",
-    buildkiteAnalyticsToken: "a",
-};
 
 describe("agent-stack-k8s values", () => {
     let schema: ChartSchema;
