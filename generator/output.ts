@@ -122,7 +122,7 @@ export function validatePipeline(pipeline: unknown): void {
         const where = error?.instancePath || "/";
         throw new GeneratorError(
             { field: where },
-            `the generated pipeline does not match the Buildkite pipeline schema: ${error?.message ?? "invalid"}` +
+            `the generated pipeline does not match the Buildkite pipeline schema: ${error?.message ?? `fails "${error?.keyword ?? "?"}"`}` +
                 (error?.params ? ` ${JSON.stringify(error.params)}` : ""),
         );
     }
