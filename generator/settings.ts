@@ -472,39 +472,39 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
     return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** Maps whose entries are named by the user (new names allowed); each entry given replaces the built-in one whole. */
+const NAMED_ENTRIES = new Set(["docker.templates", "kubernetes.templates", "amd.commonEnv", "amd.dindEnv", "amd.nativeDefaultEnv", "amd.nativeEnv"]);
+/** Values replaced whole even though they are mappings. */
+const WHOLE_VALUES = new Set(["amd.nativePodSpecPatch"]);
+
 /**
- * Overlay `override` on `base`: mappings merge key by key (recursively), everything else
- * (strings, numbers, lists) replaces the base value. Keys unknown to the base are rejected, so a
- * typo in a settings file is an error rather than a silently ignored value — except inside
- * template maps (`docker.templates`, `kubernetes.templates`) and env maps, where new names are the point.
+ * Overlay `override` on `base`. Settings mappings merge key by key; lists, strings and numbers
+ * replace the base value; a template (or env map entry) given replaces the built-in one whole, so
+ * a settings file never inherits half of a vLLM pod spec. Unknown keys are errors, so a typo is
+ * not silently ignored.
  */
 export function mergeSettings(base: GeneratorSettings, override: unknown, file = "settings"): GeneratorSettings {
-    const openMaps = new Set([
-        "docker.templates",
-        "kubernetes.templates",
-        "amd.commonEnv",
-        "amd.dindEnv",
-        "amd.nativeDefaultEnv",
-        "amd.nativeEnv",
-        "amd.nativePodSpecPatch",
-    ]);
     const merge = (baseValue: unknown, value: unknown, at: string): unknown => {
-        if (!isPlainObject(value) || !isPlainObject(baseValue)) {
-            if (baseValue !== undefined && value !== null && typeof baseValue !== typeof value) {
-                throw new SettingsError(`${file}: field ${at}: expected ${Array.isArray(baseValue) ? "a list" : typeof baseValue}`);
-            }
-            if (Array.isArray(baseValue) && !Array.isArray(value)) {
-                throw new SettingsError(`${file}: field ${at}: expected a list`);
+        if (WHOLE_VALUES.has(at) || !isPlainObject(baseValue)) {
+            if (Array.isArray(baseValue) && !Array.isArray(value)) throw new SettingsError(`${file}: field ${at}: expected a list`);
+            if (isPlainObject(baseValue) && !isPlainObject(value)) throw new SettingsError(`${file}: field ${at}: expected a mapping`);
+            if (!Array.isArray(baseValue) && !isPlainObject(baseValue) && typeof baseValue !== typeof value) {
+                throw new SettingsError(`${file}: field ${at}: expected a ${typeof baseValue}`);
             }
             return value;
         }
+        if (!isPlainObject(value)) throw new SettingsError(`${file}: field ${at}: expected a mapping`);
         const result: Record<string, unknown> = { ...baseValue };
         for (const [key, child] of Object.entries(value)) {
             const path = at ? `${at}.${key}` : key;
-            if (!(key in baseValue) && !openMaps.has(at)) {
+            if (NAMED_ENTRIES.has(at)) {
+                if (!isPlainObject(child) && typeof child !== "string") throw new SettingsError(`${file}: field ${path}: expected a mapping or a string`);
+                result[key] = child;
+            } else if (!(key in baseValue)) {
                 throw new SettingsError(`${file}: unknown field ${path}`);
+            } else {
+                result[key] = merge(baseValue[key], child, path);
             }
-            result[key] = openMaps.has(at) && !(key in baseValue) ? child : merge(baseValue[key], child, path);
         }
         return result;
     };

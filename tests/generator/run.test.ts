@@ -200,7 +200,8 @@ describe("generator runs", function () {
         await runGenerator(options(cwd, { settingsPath: "settings.yaml" }));
         const text = fs.readFileSync(path.join(cwd, "out", "pipeline.yaml"), "utf8");
         assert.ok(text.includes("image: mirror.example.com/cache/q9t5s3a7/test-repo:$BUILDKITE_COMMIT"), text);
-        assert.ok(!text.includes("hf-token-secret"));
+        assert.ok(!text.includes("hf-token-secret"), "a template given replaces the built-in one whole");
+        assert.ok(!text.includes("hf-cache"));
         fs.rmSync(path.join(cwd, "out"), { recursive: true });
         fs.writeFileSync(path.join(cwd, "bad.yaml"), "images: {pullThroughCach: {}}\n");
         await failsCleanly(cwd, /bad\.yaml: unknown field images\.pullThroughCach/, { settingsPath: "bad.yaml" });
