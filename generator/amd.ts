@@ -119,6 +119,28 @@ export function amdEnv(job: AmdJob, settings: GeneratorSettings): Record<string,
     return env;
 }
 
+/*
+ * The fixed parts of AMD steps are built once per settings (and GPU count) and shared by every
+ * step: the pipeline is read-only once built, and the emitter writes shared objects in full (no
+ * anchors), so sharing only saves allocations.
+ */
+const retryCache = new WeakMap<GeneratorSettings, unknown[]>();
+const podPatchCache = new WeakMap<GeneratorSettings, Map<number, Record<string, unknown>>>();
+
+function sharedRetry(settings: GeneratorSettings): unknown[] {
+    let retry = retryCache.get(settings);
+    if (!retry) retryCache.set(settings, (retry = cloneData(settings.amd.retry)));
+    return retry;
+}
+
+function sharedPodSpecPatch(settings: GeneratorSettings, gpuCount: number): Record<string, unknown> {
+    let byCount = podPatchCache.get(settings);
+    if (!byCount) podPatchCache.set(settings, (byCount = new Map()));
+    let patch = byCount.get(gpuCount);
+    if (!patch) byCount.set(gpuCount, (patch = fillTemplate(settings.amd.nativePodSpecPatch, { gpu_count: String(gpuCount) })));
+    return patch;
+}
+
 /** The Buildkite command step of an AMD job. */
 export function buildAmdCommandStep(
     job: AmdJob,
@@ -137,10 +159,8 @@ export function buildAmdCommandStep(
         depends_on: job.dependsOn,
     };
     if (job.softFail !== null) step.soft_fail = job.softFail;
-    step.retry = { automatic: cloneData(settings.amd.retry) };
-    if (!job.dind && !job.noPlugin) {
-        step.plugins = [{ kubernetes: { podSpecPatch: fillTemplate(settings.amd.nativePodSpecPatch, { gpu_count: String(job.gpuCount) }) } }];
-    }
+    step.retry = { automatic: sharedRetry(settings) };
+    if (!job.dind && !job.noPlugin) step.plugins = [{ kubernetes: { podSpecPatch: sharedPodSpecPatch(settings, job.gpuCount) } }];
     if (job.noPlugin) {
         if (job.env && Object.keys(job.env).length > 0) step.env = { ...job.env };
     } else {

@@ -96,6 +96,7 @@ interface Line {
 class Reader {
     private readonly lines: Line[];
     private readonly anchors = new Map<string, unknown>();
+    private readonly following: Int32Array;
 
     constructor(text: string) {
         if (text.includes("\t") || text.includes("\r") || text.charCodeAt(0) === 0xfeff) bail();
@@ -105,12 +106,18 @@ class Reader {
             const first = raw.charCodeAt(indent);
             return { indent, text: raw, blank: indent === raw.length || first === 35 /* # */ };
         });
+        // following[i]: the first non-blank line at or after i (-1 when none), computed once.
+        this.following = new Int32Array(this.lines.length);
+        let next = -1;
+        for (let i = this.lines.length - 1; i >= 0; i--) {
+            if (!this.lines[i].blank) next = i;
+            this.following[i] = next;
+        }
     }
 
     /** Next non-blank line index at or after `index`, or -1. */
     private next(index: number): number {
-        for (let i = index; i < this.lines.length; i++) if (!this.lines[i].blank) return i;
-        return -1;
+        return index < this.following.length ? this.following[index] : -1;
     }
 
     document(): unknown {

@@ -15,7 +15,7 @@ export { GeneratorError, formatWarning } from "./errors";
 export type { GeneratorWarning } from "./errors";
 export { VLLM_SETTINGS, mergeSettings } from "./settings";
 export type { GeneratorSettings } from "./settings";
-export { toYaml, validatePipeline, writeFileAtomic } from "./output";
+export { emitYaml, toYaml, validatePipeline, writeFileAtomic, writeYamlAtomic } from "./output";
 export { parseYaml } from "./yaml";
 export { explain } from "./explain";
 export { defaultCatalog, loadCatalogFile } from "./catalog-source";

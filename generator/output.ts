@@ -64,12 +64,28 @@ function renderKey(key: string): string {
     return rendered;
 }
 
+/** Output is handed over in chunks of about this many characters. */
+const CHUNK = 64 * 1024;
+
 /**
- * Appends to one growing string (V8 keeps it as a rope and flattens it once), which allocates
- * far less than building and joining an array of line strings.
+ * Appends to a string and hands it to `sink` every ~64 KiB. Small chunks die young, so the
+ * garbage collector never has to copy a growing rope of a megabyte of output pieces again and again.
  */
 class Emitter {
-    out = "";
+    private out = "";
+    constructor(private readonly sink: (chunk: string) => void) {}
+
+    private flushIfFull(): void {
+        if (this.out.length >= CHUNK) {
+            this.sink(this.out);
+            this.out = "";
+        }
+    }
+
+    finish(): void {
+        if (this.out.length > 0) this.sink(this.out);
+        this.out = "";
+    }
 
     mapping(map: Record<string, unknown>, indent: string, continuesLine: boolean): void {
         let first = true;
@@ -80,6 +96,7 @@ class Emitter {
             first = false;
             if (!isCollection(value)) {
                 this.out += renderKey(key) + " " + inline(value) + "\n";
+                this.flushIfFull();
             } else if (Array.isArray(value)) {
                 this.out += renderKey(key) + "\n";
                 this.sequence(value, indent);
@@ -94,6 +111,7 @@ class Emitter {
         for (const item of items) {
             if (!isCollection(item)) {
                 this.out += indent + "- " + inline(item === undefined ? null : item) + "\n";
+                this.flushIfFull();
             } else if (Array.isArray(item)) {
                 this.out += indent + "-\n";
                 this.sequence(item, indent + "  ");
@@ -105,11 +123,18 @@ class Emitter {
     }
 }
 
+/** Serialise a mapping as block YAML, chunk by chunk. */
+export function emitYaml(document: Record<string, unknown>, sink: (chunk: string) => void): void {
+    const emitter = new Emitter(sink);
+    emitter.mapping(document, "", false);
+    emitter.finish();
+}
+
 /** Serialise a pipeline (or any JSON-like mapping) as block YAML. */
 export function toYaml(document: Record<string, unknown>): string {
-    const emitter = new Emitter();
-    emitter.mapping(document, "", false);
-    return emitter.out;
+    const chunks: string[] = [];
+    emitYaml(document, (chunk) => chunks.push(chunk));
+    return chunks.join("");
 }
 
 let validator: PipelineValidator | undefined;
@@ -130,17 +155,30 @@ export function validatePipeline(pipeline: unknown): void {
 
 /**
  * Write a file atomically: a temporary file in the same directory, then a rename, so a reader
- * (or a crash) never sees half a pipeline. The directory is created if needed.
+ * (or a crash) never sees half a pipeline. The directory is created if needed. `content` is a
+ * string or a writer that receives chunks.
  */
-export function writeFileAtomic(file: string, content: string): void {
+export function writeFileAtomic(file: string, content: string | ((write: (chunk: string) => void) => void)): void {
     const directory = path.dirname(file);
     fs.mkdirSync(directory, { recursive: true });
     const temporary = path.join(directory, `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+    let fd: number | undefined;
     try {
-        fs.writeFileSync(temporary, content);
+        fd = fs.openSync(temporary, "w");
+        const descriptor = fd;
+        if (typeof content === "string") fs.writeSync(descriptor, content);
+        else content((chunk) => fs.writeSync(descriptor, chunk));
+        fs.closeSync(descriptor);
+        fd = undefined;
         fs.renameSync(temporary, file);
     } catch (error) {
+        if (fd !== undefined) fs.closeSync(fd);
         fs.rmSync(temporary, { force: true });
         throw error;
     }
+}
+
+/** Write a pipeline as YAML, atomically. */
+export function writeYamlAtomic(file: string, document: Record<string, unknown>): void {
+    writeFileAtomic(file, (write) => emitYaml(document, write));
 }

@@ -61,17 +61,17 @@ export function mergeRetryRule(
     location: Location,
 ): void {
     if (!Object.prototype.hasOwnProperty.call(retry, "automatic")) {
-        retry.automatic = [cloneData(rule)];
+        retry.automatic = [rule];
         return;
     }
     const automatic = retry.automatic;
     if (automatic === true) return;
     if (automatic === false || automatic === null) {
-        retry.automatic = [cloneData(rule)];
+        retry.automatic = [rule];
     } else if (isPlainObject(automatic)) {
-        if (!present(automatic)) retry.automatic = [cloneData(rule), automatic];
+        if (!present(automatic)) retry.automatic = [rule, automatic];
     } else if (Array.isArray(automatic)) {
-        if (!automatic.some((item) => isPlainObject(item) && present(item))) retry.automatic = [cloneData(rule), ...automatic];
+        if (!automatic.some((item) => isPlainObject(item) && present(item))) retry.automatic = [rule, ...automatic];
     } else {
         throw new GeneratorError({ ...location, field: "retry.automatic" }, "retry.automatic must be a boolean, mapping, or list");
     }

@@ -4,7 +4,7 @@
  */
 import type { DeviceSpec } from "../catalog/types";
 import { GeneratorError, type Location } from "./errors";
-import type { GeneratorSettings } from "./settings";
+import type { DockerTemplate, GeneratorSettings } from "./settings";
 
 /** Image naming inputs, fixed for a build. */
 export interface ImageContext {
@@ -42,6 +42,15 @@ export function cloneData<T>(value: T): T {
     return value;
 }
 
+const volumeCache = new WeakMap<DockerTemplate, string[]>();
+
+/** `path:path` volume list of a template, built once and shared (the pipeline is read-only once built). */
+function dockerVolumes(template: DockerTemplate): string[] {
+    let volumes = volumeCache.get(template);
+    if (!volumes) volumeCache.set(template, (volumes = template.volumes.map((volume) => `${volume}:${volume}`)));
+    return volumes;
+}
+
 /** What plugin building needs of a step. */
 export interface PluginStep {
     label: string;
@@ -66,16 +75,19 @@ export function buildPlugins(
         if (!template) {
             throw new GeneratorError(location, `no Kubernetes template "${device.template}" in the generator settings`);
         }
-        const podSpec = cloneData(template);
-        const containers = podSpec.containers as Array<Record<string, unknown>> | undefined;
-        const container = containers?.[0];
-        if (!container) {
+        // Copy only the path that differs per step (container image and GPU limit); the rest of
+        // the template is shared, read-only.
+        const containers = template.containers as Array<Record<string, unknown>> | undefined;
+        if (!containers?.[0]) {
             throw new GeneratorError(location, `Kubernetes template "${device.template}" has no container`);
         }
-        container.image = image;
-        const resources = (container.resources ??= {}) as Record<string, unknown>;
-        const limits = (resources.limits ??= {}) as Record<string, unknown>;
-        limits[settings.kubernetes.gpuResource] = step.numDevices || 1;
+        const resources = (containers[0].resources ?? {}) as Record<string, unknown>;
+        const container = {
+            ...containers[0],
+            image,
+            resources: { ...resources, limits: { ...((resources.limits as object) ?? {}), [settings.kubernetes.gpuResource]: step.numDevices || 1 } },
+        };
+        const podSpec = { ...template, containers: [container, ...containers.slice(1)] };
         return [{ kubernetes: { podSpec } }];
     }
     const template = settings.docker.templates[device.template ?? "default"];
@@ -88,8 +100,8 @@ export function buildPlugins(
         "propagate-environment": true,
     };
     if (device.gpus !== false) plugin.gpus = "all";
-    plugin.environment = [...template.environment];
-    plugin.volumes = template.volumes.map((volume) => `${volume}:${volume}`);
+    plugin.environment = template.environment;
+    plugin.volumes = dockerVolumes(template);
     if (step.label === settings.benchmarksLabel || step.mountBuildkiteAgent) plugin.mount_buildkite_agent = true;
     return [{ [settings.docker.plugin]: plugin }];
 }

@@ -12,7 +12,7 @@ import { parsePipelineConfig, readBuildContext } from "./config";
 import { GeneratorError, formatWarning } from "./errors";
 import { explain } from "./explain";
 import { generatePipeline, type GenerateResult, type GeneratorAdapters, type JobFile } from "./generate";
-import { toYaml, writeFileAtomic } from "./output";
+import { writeFileAtomic, writeYamlAtomic } from "./output";
 import { mergeSettings, SettingsError, VLLM_SETTINGS, type GeneratorSettings } from "./settings";
 import { parseYaml } from "./yaml";
 
@@ -163,7 +163,7 @@ export async function runGenerator(options: RunOptions): Promise<RunOutcome> {
         outcome.markerPath = markerPath;
         return outcome;
     }
-    writeFileAtomic(outputPath, toYaml(result.pipeline as unknown as Record<string, unknown>));
+    writeYamlAtomic(outputPath, result.pipeline as unknown as Record<string, unknown>);
     outcome.outputPath = outputPath;
     return outcome;
 }

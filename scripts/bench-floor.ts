@@ -10,7 +10,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { toYaml } from "../generator/output";
+import { writeYamlAtomic } from "../generator/output";
 import { parseYaml } from "../generator/yaml";
 
 function yamlFiles(directory: string): string[] {
@@ -28,5 +28,5 @@ if (mode === "io") {
     fs.writeFileSync(out, fs.readFileSync(source));
 } else {
     for (const file of inputs) parseYaml(fs.readFileSync(file, "utf8"), file);
-    fs.writeFileSync(out, toYaml(JSON.parse(fs.readFileSync(source, "utf8"))));
+    writeYamlAtomic(out, JSON.parse(fs.readFileSync(source, "utf8")));
 }

@@ -22,6 +22,8 @@ const TIME = "/usr/bin/time";
 
 interface Sample {
     ms: number;
+    /** User + system CPU time, when /usr/bin/time is there (less sensitive to other load than wall time). */
+    cpuMs?: number;
     rssMb?: number;
 }
 
@@ -40,26 +42,37 @@ function median(values: number[]): number {
 function runOnce(args: string[], cwd: string, env: NodeJS.ProcessEnv, reporter: string): Sample {
     const useTime = fs.existsSync(TIME);
     const command = useTime ? TIME : process.execPath;
-    const fullArgs = useTime ? ["-f", "RSS_KB=%M", process.execPath, ...args] : ["-r", reporter, ...args];
+    const fullArgs = useTime ? ["-f", "RSS_KB=%M CPU=%U+%S", process.execPath, ...args] : ["-r", reporter, ...args];
     const start = process.hrtime.bigint();
     const child = spawnSync(command, fullArgs, { cwd, env, encoding: "utf8" });
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     if (child.status !== 0) throw new Error(`${args.join(" ")} failed (${child.status}): ${child.stderr}`);
     const match = /RSS_KB=(\d+)/.exec(child.stderr);
-    return { ms, rssMb: match ? Number(match[1]) / 1024 : undefined };
+    const cpu = /CPU=([\d.]+)\+([\d.]+)/.exec(child.stderr);
+    return { ms, rssMb: match ? Number(match[1]) / 1024 : undefined, cpuMs: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : undefined };
 }
 
-function series(label: string, runs: number, run: () => Sample): { label: string; samples: Sample[] } {
-    run(); // warm the file system cache
-    const samples: Sample[] = [];
-    for (let i = 0; i < runs; i++) samples.push(run());
-    return { label, samples };
+interface Series {
+    label: string;
+    samples: Sample[];
 }
 
-function describeSeries({ label, samples }: { label: string; samples: Sample[] }): string {
+/**
+ * Run several commands `runs` times, interleaved (A B C A B C ...), so that changes in the
+ * machine's load hit every series alike.
+ */
+function interleaved(runs: number, commands: Array<[string, () => Sample]>): Series[] {
+    for (const [, run] of commands) run(); // warm the file system cache
+    const results = commands.map(([label]) => ({ label, samples: [] as Sample[] }));
+    for (let i = 0; i < runs; i++) commands.forEach(([, run], index) => results[index].samples.push(run()));
+    return results;
+}
+
+function describeSeries({ label, samples }: Series): string {
     const times = samples.map((sample) => sample.ms);
     const rss = samples.map((sample) => sample.rssMb).filter((value): value is number => value !== undefined);
-    const peak = rss.length ? `  peak RSS ${Math.max(...rss).toFixed(0)} MB` : "";
+    const cpu = samples.map((sample) => sample.cpuMs).filter((value): value is number => value !== undefined);
+    const peak = (rss.length ? `  peak RSS ${Math.max(...rss).toFixed(0)} MB` : "") + (cpu.length ? `  median CPU ${median(cpu).toFixed(0)} ms` : "");
     return `${label.padEnd(44)} min ${Math.min(...times).toFixed(0).padStart(4)} ms  median ${median(times).toFixed(0).padStart(4)} ms  max ${Math.max(...times)
         .toFixed(0)
         .padStart(4)} ms${peak}`;
@@ -142,17 +155,17 @@ async function main(): Promise<void> {
             return total + walk(path.join(work, entry));
         }, 0);
 
-        const results = [
-            series("generator (bundled CLI, --offline)", runs, () => runOnce(generatorArgs("out/pipeline.yaml"), work, env, reporter)),
-            series("floor: node start-up (node -e '')", runs, () => runOnce(["-e", ""], work, env, reporter)),
-            series("floor: + read inputs, write output bytes", runs, () => runOnce([floor, "io", output, "out/floor.yaml", ...config.job_dirs], work, env, reporter)),
-            series("floor: + parse inputs, emit output YAML", runs, () => runOnce([floor, "yaml", outputJson, "out/floor.yaml", ...config.job_dirs], work, env, reporter)),
-        ];
-        const scalingRuns = Math.max(3, Math.ceil(runs / 3));
         runOnce(generatorArgs("out/pipeline.yaml"), synthetic, env, reporter);
         const syntheticSteps = countSteps(path.join(synthetic, "out", "pipeline.yaml"));
-        const oneX = series(`1x: ${CASE} (${steps} steps)`, scalingRuns, () => runOnce(generatorArgs("out/pipeline.yaml"), work, env, reporter));
-        const tenX = series(`10x: synthetic (${syntheticSteps} steps)`, scalingRuns, () => runOnce(generatorArgs("out/pipeline.yaml"), synthetic, env, reporter));
+        const [generator, start, io, yaml, tenX] = interleaved(runs, [
+            ["generator (bundled CLI, --offline)", () => runOnce(generatorArgs("out/pipeline.yaml"), work, env, reporter)],
+            ["floor: node start-up (node -e '')", () => runOnce(["-e", ""], work, env, reporter)],
+            ["floor: + read inputs, write output bytes", () => runOnce([floor, "io", output, "out/floor.yaml", ...config.job_dirs], work, env, reporter)],
+            ["floor: + parse inputs, emit output YAML", () => runOnce([floor, "yaml", outputJson, "out/floor.yaml", ...config.job_dirs], work, env, reporter)],
+            [`10x: synthetic (${syntheticSteps} steps)`, () => runOnce(generatorArgs("out/pipeline.yaml"), synthetic, env, reporter)],
+        ]);
+        const results = [generator, start, io, yaml];
+        const oneX = { ...generator, label: `1x: ${CASE} (${steps} steps)` };
 
         const [load1] = os.loadavg();
         process.stdout.write(
