@@ -129,8 +129,9 @@ function generatedKeys(steps: Step[], settings: GeneratorSettings): Set<string> 
 }
 
 /**
- * Keys Buildkite would reject. Upstream emits them (keys derived from labels are not checked,
- * case 22), so they are warnings: the fix is an explicit `key`.
+ * Keys Buildkite would reject: invalid characters or length, or used twice. Upstream emits them
+ * (keys derived from labels are not checked, case 22; duplicates pass, spec §3.3), so they are
+ * warnings: the fix is an explicit, distinct `key`.
  */
 function checkKeys(pipeline: Pipeline, explanations: Map<string, StepExplanation>, sink: WarningSink): void {
     const owners = new Map<string, StepExplanation>();
@@ -139,10 +140,23 @@ function checkKeys(pipeline: Pipeline, explanations: Map<string, StepExplanation
         if (explanation.blockKey) owners.set(explanation.blockKey, explanation);
     }
     const reported = new Set<string>();
+    const seen = new Set<string>();
     for (const group of pipeline.steps) {
         for (const step of group.steps) {
             const key = step.key;
-            if (typeof key !== "string" || reported.has(key)) continue;
+            // A block's key derives from its step's: one warning, for the step, is enough.
+            if (typeof key !== "string" || "block" in step) continue;
+            if (seen.has(key)) {
+                // Upstream emits duplicates too (two steps with the same label get the same key).
+                const owner = owners.get(key);
+                sink.warn(
+                    { file: owner?.file, step: owner?.label ?? key, field: "key" },
+                    `key "${key}" is used by more than one step, so Buildkite will reject the pipeline; give the steps distinct keys`,
+                );
+                continue;
+            }
+            seen.add(key);
+            if (reported.has(key)) continue;
             const problem = keyProblem(key);
             if (!problem) continue;
             reported.add(key);

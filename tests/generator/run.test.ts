@@ -153,6 +153,15 @@ describe("generator runs", function () {
         });
     });
 
+    it("warns about keys Buildkite would reject: invalid characters and duplicates", async function () {
+        const cwd = workspace({ "a.yaml": "steps:\n- {label: Émile, commands: [x]}\n- {label: twice, key: dup, commands: [x]}\n- {label: again, key: dup, commands: [x]}\n" });
+        const run = options(cwd);
+        await runGenerator(run);
+        assert.equal(run.warnings.length, 2, run.warnings.join("\n"));
+        assert.match(run.warnings.join("\n"), /key "émile" has characters outside/);
+        assert.match(run.warnings.join("\n"), /key "dup" is used by more than one step/);
+    });
+
     it("writes the same bytes whatever order the file system lists the job files in", async function () {
         const files: Record<string, string> = {};
         for (let i = 0; i < 12; i++) {
