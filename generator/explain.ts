@@ -20,7 +20,10 @@ export function explain(result: GenerateResult, key: string): string[] {
     if (!explanation) {
         const read = result.steps.find((step) => stepKey(step) === key);
         if (read) return [`${key}: step "${read.label}" (${read.file}) is not in the pipeline: it was not selected by VLLM_CI_ONLY_STEP_KEYS`];
-        return [`${key}: no step has this key${didYouMean(key, result.explanations.keys())}`];
+        const suggestion = didYouMean(key, result.explanations.keys());
+        const similar = [...result.explanations.keys()].filter((candidate) => candidate.includes(key) || key.includes(candidate)).slice(0, 5);
+        const hint = suggestion || (similar.length > 0 ? ` (keys containing it: ${similar.join(", ")})` : "");
+        return [`${key}: no step has this key${hint}`];
     }
     const verdict = explanation.decision.run ? "runs" : `is blocked (block step ${explanation.blockKey})`;
     lines.push(`${explanation.key}: "${explanation.label}" (${explanation.file}, queue ${explanation.queue}) ${verdict}`);
