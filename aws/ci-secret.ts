@@ -1,7 +1,7 @@
 /**
  * A Secrets Manager secret CI jobs read (the HF token, the Buildkite analytics token). The program
  * creates it empty and never sees its value: an operator sets it out of band
- * (`aws secretsmanager put-secret-value`, see aws/README.md). It is replicated to every region
+ * (`aws secretsmanager put-secret-value`, see the README, AWS stack). It is replicated to every region
  * with queues, so agents read it next to them.
  */
 import * as pulumi from "@pulumi/pulumi";

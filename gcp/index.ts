@@ -145,7 +145,7 @@ export function buildGcpFleet(catalog: Catalog): FleetOutputs {
         tpuVms,
         builderGroups: builders,
         registry: registry.url,
-        // Secrets whose values are added out of band (see gcp/README.md).
+        // Secrets whose values are added out of band (see the README, GCP stack).
         secretsToPopulate: Object.keys(secrets.secretIds),
     };
 }
