@@ -10,8 +10,14 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { writeYamlAtomic } from "../generator/output";
-import { parseYaml } from "../generator/yaml";
+import { setFlagsFromString } from "v8";
+
+// The same V8 setting as the generator's CLI (generator/bin.ts), for a like-for-like floor.
+setFlagsFromString("--no-opt");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { writeYamlAtomic } = require("../generator/output") as typeof import("../generator/output");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { parseYaml } = require("../generator/yaml") as typeof import("../generator/yaml");
 
 function yamlFiles(directory: string): string[] {
     return fs
