@@ -14,10 +14,6 @@ import { setFlagsFromString } from "v8";
 
 // The same V8 setting as the generator's CLI (generator/bin.ts), for a like-for-like floor.
 setFlagsFromString("--no-opt");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { writeYamlAtomic } = require("../generator/output") as typeof import("../generator/output");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { parseYaml } = require("../generator/yaml") as typeof import("../generator/yaml");
 
 function yamlFiles(directory: string): string[] {
     return fs
@@ -33,6 +29,11 @@ if (mode === "io") {
     for (const file of inputs) fs.readFileSync(file, "utf8");
     fs.writeFileSync(out, fs.readFileSync(source));
 } else {
+    // Loaded only in this mode, so that the I/O floor carries no YAML code.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { writeYamlAtomic } = require("../generator/output") as typeof import("../generator/output");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { parseYaml } = require("../generator/yaml") as typeof import("../generator/yaml");
     for (const file of inputs) parseYaml(fs.readFileSync(file, "utf8"), file);
     writeYamlAtomic(out, JSON.parse(fs.readFileSync(source, "utf8")));
 }
