@@ -112,7 +112,7 @@ export interface GceQueueSettings {
 
 /** Kubernetes (agent-stack-k8s) settings. */
 export interface K8sQueueSettings {
-    /** The cluster that serves the queue: a key of the stack's external clusters, or a GKE cluster key. */
+    /** The external cluster that serves the queue: a name in the gcp-prod stack config `ci:externalClusters`. (GKE queues are provider `gke`.) */
     cluster: string;
 }
 
