@@ -216,8 +216,9 @@ export function layoutGcpFleet(catalog: Catalog, settings: GcpSettings, stackFil
 }
 
 /**
- * Joins the catalog's k8s queues with the stack's external clusters. Both sides name the pairing,
- * so each must agree with the other: a queue never silently loses its controller.
+ * Joins the catalog's k8s queues with the stack's external clusters: every cluster a queue names
+ * must be listed (a queue never silently loses its controller), and every listed cluster must
+ * serve some queue (a kubeconfig for nothing is a stale entry).
  */
 function layoutExternalInstalls(
     catalog: Catalog,
@@ -239,23 +240,13 @@ function layoutExternalInstalls(
         }
     }
     return settings.externalClusters.map((cluster, index) => {
-        const at = `${stackFile}: config ci:externalClusters[${index}] (${cluster.name}): field queues`;
-        for (const name of cluster.queues) {
-            const queue = catalog.queues.find((q) => q.name === name);
-            if (!queue) throw new SettingsError(`${at}: unknown queue "${name}"${didYouMean(name, k8sQueues.map((q) => q.name))}`);
-            if (queue.provider !== "k8s") throw new SettingsError(`${at}: queue "${name}" is provider ${queue.provider}, not k8s`);
-            if (queue.k8s!.cluster !== cluster.name) {
-                throw new SettingsError(`${at}: queue "${name}" is served by cluster "${queue.k8s!.cluster}" in ${catalog.file}`);
-            }
+        const served = k8sQueues.filter((queue) => queue.k8s!.cluster === cluster.name);
+        if (served.length === 0) {
+            throw new SettingsError(`${stackFile}: config ci:externalClusters[${index}]: cluster "${cluster.name}" serves no queue of ${catalog.file} (no k8s.cluster names it)`);
         }
-        const missing = k8sQueues.filter((queue) => queue.k8s!.cluster === cluster.name && !cluster.queues.includes(queue.name));
-        if (missing.length > 0) throw new SettingsError(`${at}: missing queue "${missing[0].name}" (${catalog.file} puts it on this cluster)`);
         return {
             cluster,
-            agentQueues: cluster.queues.map((name) => {
-                const queue = k8sQueues.find((q) => q.name === name)!;
-                return { name, agentTokenSecret: k8sSecretName(queue), maxInFlight: queue.scale?.max };
-            }),
+            agentQueues: served.map((queue) => ({ name: queue.name, agentTokenSecret: k8sSecretName(queue), maxInFlight: queue.scale?.max })),
         };
     });
 }

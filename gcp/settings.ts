@@ -30,13 +30,14 @@ export const GCP_CONFIG_KEYS = {
     buildkiteAnalyticsToken: "buildkiteAnalyticsToken",
 } as const;
 
-/** A Kubernetes cluster this program does not create, served by agent-stack-k8s. */
+/**
+ * A Kubernetes cluster this program does not create, served by agent-stack-k8s. Which queues it
+ * serves is the catalog's to say (`k8s.cluster` of provider-k8s queues), not the stack's.
+ */
 export interface ExternalCluster {
     /** The name catalog queues use in `k8s.cluster`. */
     name: string;
-    /** Catalog queues (provider k8s) whose controllers run on this cluster. */
-    queues: string[];
-    /** Namespace of the agent stack on this cluster. */
+    /** Namespace of the agent stack on this cluster (`ci:agentStackNamespace`). */
     namespace: string;
     /**
      * The cluster's kubeconfig (secret, in the clear here). When `context` is set, this is a
@@ -61,7 +62,7 @@ export interface GcpSettings {
     buildkiteOrg: string;
     /** agent-stack-k8s chart version. */
     agentStackK8sVersion: string;
-    /** Namespace of the agent stack on the GKE clusters. */
+    /** Namespace of the agent stack on every cluster, GKE and external. */
     agentStackNamespace: string;
     /** Secret Manager secret id of the Hugging Face token. */
     hfTokenSecretId: string;
@@ -91,7 +92,6 @@ const GCP_REGION = /^[a-z]+-[a-z]+[0-9]+$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 const SECRET_ID = /^[A-Za-z0-9_-]{1,255}$/;
-const EXTERNAL_CLUSTER_FIELDS = ["name", "queues", "namespace"] as const;
 
 function parseJson(where: string, text: string): unknown {
     try {
@@ -129,7 +129,8 @@ export function readGcpSettings(get: ConfigReader, stackFile: string): GcpSettin
     const duplicateRegion = regions.find((region, index) => regions.indexOf(region) !== index);
     if (duplicateRegion) throw new SettingsError(`${where(GCP_CONFIG_KEYS.gcpRegions)}: "${duplicateRegion}" is listed twice`);
 
-    const externalClusters = readExternalClusters(get, stackFile);
+    const agentStackNamespace = matching(GCP_CONFIG_KEYS.agentStackNamespace, DNS_LABEL, "a Kubernetes namespace name", DEFAULT_AGENT_STACK_NAMESPACE);
+    const externalClusters = readExternalClusters(get, stackFile, agentStackNamespace);
     return {
         project,
         tpuProject,
@@ -137,7 +138,7 @@ export function readGcpSettings(get: ConfigReader, stackFile: string): GcpSettin
         network: matching(GCP_CONFIG_KEYS.gkeNetwork, DNS_LABEL, "a VPC network name", "default"),
         buildkiteOrg: matching(GCP_CONFIG_KEYS.buildkiteOrg, DNS_LABEL, "a Buildkite organization slug", "vllm"),
         agentStackK8sVersion: matching(GCP_CONFIG_KEYS.agentStackK8sVersion, SEMVER, "a chart version (like 0.47.0)", DEFAULT_AGENT_STACK_K8S_VERSION),
-        agentStackNamespace: matching(GCP_CONFIG_KEYS.agentStackNamespace, DNS_LABEL, "a Kubernetes namespace name", DEFAULT_AGENT_STACK_NAMESPACE),
+        agentStackNamespace,
         hfTokenSecretId: matching(GCP_CONFIG_KEYS.hfTokenSecretId, SECRET_ID, "a Secret Manager secret id", "hf-token"),
         analyticsTokenSecretId: matching(GCP_CONFIG_KEYS.analyticsTokenSecretId, SECRET_ID, "a Secret Manager secret id", "buildkite-analytics-token"),
         externalClusters,
@@ -147,37 +148,23 @@ export function readGcpSettings(get: ConfigReader, stackFile: string): GcpSettin
 }
 
 /**
- * `ci:externalClusters` (non-secret: name, queues, namespace) joined with `ci:externalKubeconfigs`
+ * `ci:externalClusters` (non-secret: the cluster names) joined with `ci:externalKubeconfigs`
  * (secret). The kubeconfigs are either a JSON object `{cluster name: kubeconfig}` naming exactly the
  * listed clusters, or one kubeconfig holding a context per cluster, named after the cluster.
  */
-function readExternalClusters(get: ConfigReader, stackFile: string): ExternalCluster[] {
+function readExternalClusters(get: ConfigReader, stackFile: string, namespace: string): ExternalCluster[] {
     const listKey = `${stackFile}: config ci:${GCP_CONFIG_KEYS.externalClusters}`;
     const listText = get(GCP_CONFIG_KEYS.externalClusters);
     if (listText === undefined || listText === "") return [];
     const list = parseJson(listKey, listText);
-    if (!Array.isArray(list)) throw new SettingsError(`${listKey}: must be a list of {name, queues, namespace}`);
+    if (!Array.isArray(list)) throw new SettingsError(`${listKey}: must be a list of cluster names`);
     const seen = new Set<string>();
-    const declared = list.map((entry, index) => {
+    const declared = list.map((name, index) => {
         const at = `${listKey}[${index}]`;
-        if (entry === null || typeof entry !== "object" || Array.isArray(entry)) throw new SettingsError(`${at}: must be a map {name, queues, namespace}`);
-        const fields = entry as Record<string, unknown>;
-        for (const field of Object.keys(fields)) {
-            if (!(EXTERNAL_CLUSTER_FIELDS as readonly string[]).includes(field)) {
-                throw new SettingsError(`${at}: unknown field "${field}"${didYouMean(field, EXTERNAL_CLUSTER_FIELDS)}`);
-            }
-        }
-        const name = fields.name;
-        if (typeof name !== "string" || !DNS_LABEL.test(name)) throw new SettingsError(`${at}: field name: must be a cluster name (lowercase letters, digits, -)`);
-        if (seen.has(name)) throw new SettingsError(`${at}: field name: cluster "${name}" is listed twice`);
+        if (typeof name !== "string" || !DNS_LABEL.test(name)) throw new SettingsError(`${at}: must be a cluster name (lowercase letters, digits, -)`);
+        if (seen.has(name)) throw new SettingsError(`${at}: cluster "${name}" is listed twice`);
         seen.add(name);
-        const queues = fields.queues;
-        if (!Array.isArray(queues) || queues.length === 0 || !queues.every((q) => typeof q === "string")) {
-            throw new SettingsError(`${at}: field queues: must be a non-empty list of queue names`);
-        }
-        const namespace = fields.namespace ?? DEFAULT_AGENT_STACK_NAMESPACE;
-        if (typeof namespace !== "string" || !DNS_LABEL.test(namespace)) throw new SettingsError(`${at}: field namespace: must be a Kubernetes namespace name`);
-        return { name, queues: queues as string[], namespace };
+        return { name, namespace };
     });
     if (declared.length === 0) return [];
 

@@ -169,15 +169,10 @@ describe("GCP fleet layout from the catalog", () => {
         );
     });
 
-    it("rejects stack clusters listing queues the catalog does not put there", () => {
-        const renamed = settings.externalClusters.map((c) => (c.name === "a100" ? { ...c, queues: ["a100_queu"] } : c));
-        const unknown = layoutError(catalog, { externalClusters: renamed });
-        assert.equal(unknown.type, "SettingsError");
-        assert.match(unknown.message, /ci:externalClusters\[1\] \(a100\): field queues: unknown queue "a100_queu" \(did you mean "a100_queue"\?\)/);
-        const moved = settings.externalClusters.map((c) => (c.name === "a100" ? { ...c, queues: ["a100_queue", "b200-k8s"] } : c));
-        assert.match(layoutError(catalog, { externalClusters: moved }).message, /queue "b200-k8s" is served by cluster "b200"/);
-        const wrongProvider = settings.externalClusters.map((c) => (c.name === "a100" ? { ...c, queues: ["a100_queue", "cpu-gcp"] } : c));
-        assert.match(layoutError(catalog, { externalClusters: wrongProvider }).message, /queue "cpu-gcp" is provider gce, not k8s/);
+    it("rejects a stack cluster that serves no queue of the catalog", () => {
+        const extra = layoutError(catalog, { externalClusters: [...settings.externalClusters, { name: "spare", namespace: "buildkite", kubeconfig: "k" }] });
+        assert.equal(extra.type, "SettingsError");
+        assert.match(extra.message, /ci:externalClusters\[4\]: cluster "spare" serves no queue of .*queues\.yaml \(no k8s\.cluster names it\)/);
     });
 
     it("rejects GKE pools of another accelerator, and clusters whose zones are elsewhere or missing", () => {
@@ -202,10 +197,10 @@ describe("GCP fleet layout from the catalog", () => {
         assert.match(layoutError(bad).message, /buildkiteClusters "perf_benchmark": field gcpSecretId: "BK_Token_Perf" must also be a Kubernetes Secret name/);
     });
 
-    it("rejects a stack cluster that leaves out one of the catalog's queues for it", () => {
+    it("serves every catalog queue of a cluster from that cluster, the catalog alone deciding", () => {
         const catalogTwo = catalogWith((c) => c.queues.push({ ...structuredClone(queue(c, "a100_queue")), name: "a100_queue_2" }));
-        const { message } = layoutError(catalogTwo);
-        assert.match(message, /ci:externalClusters\[1\] \(a100\): field queues: missing queue "a100_queue_2"/);
+        const a100 = layoutGcpFleet(catalogTwo, settings, STACK).externalInstalls.find((install) => install.cluster.name === "a100")!;
+        assert.deepEqual(a100.agentQueues.map((q) => q.name), ["a100_queue", "a100_queue_2"]);
     });
 
     it("rejects a k8s queue placed on a GKE cluster key", () => {

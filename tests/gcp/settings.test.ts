@@ -45,7 +45,8 @@ describe("GCP settings", () => {
         const settings = readGcpSettings(
             reader({
                 ...minimal,
-                externalClusters: [{ name: "a100", queues: ["a100_queue"] }, { name: "b200", queues: ["b200-k8s"], namespace: "bk" }],
+                agentStackNamespace: "bk",
+                externalClusters: ["a100", "b200"],
                 externalKubeconfigs: JSON.stringify({ a100: SECRET_KUBECONFIG, b200: "kubeconfig-b" }),
             }),
             STACK,
@@ -53,7 +54,7 @@ describe("GCP settings", () => {
         assert.deepEqual(
             settings.externalClusters.map((c) => [c.name, c.namespace, c.kubeconfig, c.context]),
             [
-                ["a100", "buildkite", SECRET_KUBECONFIG, undefined],
+                ["a100", "bk", SECRET_KUBECONFIG, undefined],
                 ["b200", "bk", "kubeconfig-b", undefined],
             ],
         );
@@ -61,7 +62,7 @@ describe("GCP settings", () => {
 
     it("reads one shared kubeconfig, a context per cluster, when the secret is not a JSON map", () => {
         const settings = readGcpSettings(
-            reader({ ...minimal, externalClusters: [{ name: "a100", queues: ["a100_queue"] }], externalKubeconfigs: SECRET_KUBECONFIG }),
+            reader({ ...minimal, externalClusters: ["a100"], externalKubeconfigs: SECRET_KUBECONFIG }),
             STACK,
         );
         assert.equal(settings.externalClusters[0].context, "a100");
@@ -84,21 +85,18 @@ describe("GCP settings", () => {
         assert.match(errorOf({ ...minimal, agentStackK8sVersion: "latest" }), /ci:agentStackK8sVersion: "latest" is not a chart version/);
     });
 
-    it("rejects unknown fields and duplicate names in the external clusters", () => {
+    it("rejects external clusters that are not a list of unique cluster names", () => {
         const kubeconfigs = JSON.stringify({ a100: "k" });
+        assert.match(errorOf({ ...minimal, externalClusters: { a100: ["a100_queue"] }, externalKubeconfigs: kubeconfigs }), /ci:externalClusters: must be a list of cluster names/);
         assert.match(
-            errorOf({ ...minimal, externalClusters: [{ name: "a100", queue: ["a100_queue"] }], externalKubeconfigs: kubeconfigs }),
-            /ci:externalClusters\[0\]: unknown field "queue" \(did you mean "queues"\?\)/,
+            errorOf({ ...minimal, externalClusters: [{ name: "a100" }], externalKubeconfigs: kubeconfigs }),
+            /ci:externalClusters\[0\]: must be a cluster name \(lowercase letters, digits, -\)/,
         );
-        assert.match(
-            errorOf({ ...minimal, externalClusters: [{ name: "a100", queues: ["x"] }, { name: "a100", queues: ["y"] }], externalKubeconfigs: kubeconfigs }),
-            /\[1\]: field name: cluster "a100" is listed twice/,
-        );
-        assert.match(errorOf({ ...minimal, externalClusters: [{ name: "a100", queues: [] }], externalKubeconfigs: kubeconfigs }), /field queues: must be a non-empty list/);
+        assert.match(errorOf({ ...minimal, externalClusters: ["a100", "a100"], externalKubeconfigs: kubeconfigs }), /\[1\]: cluster "a100" is listed twice/);
     });
 
     it("requires a kubeconfig for every external cluster, and none for others", () => {
-        const clusters = [{ name: "a100", queues: ["a100_queue"] }, { name: "b200", queues: ["b200-k8s"] }];
+        const clusters = ["a100", "b200"];
         assert.match(errorOf({ ...minimal, externalClusters: clusters }), /ci:externalKubeconfigs: missing; set it with `pulumi config set --secret/);
         assert.match(errorOf({ ...minimal, externalClusters: clusters, externalKubeconfigs: JSON.stringify({ a100: "k" }) }), /no kubeconfig for cluster "b200"/);
         assert.match(
@@ -108,16 +106,12 @@ describe("GCP settings", () => {
     });
 
     it("never quotes the secret when its JSON is broken", () => {
-        const message = errorOf({ ...minimal, externalClusters: [{ name: "a100", queues: ["q"] }], externalKubeconfigs: `{"a100": "${SECRET_KUBECONFIG}` });
+        const message = errorOf({ ...minimal, externalClusters: ["a100"], externalKubeconfigs: `{"a100": "${SECRET_KUBECONFIG}` });
         assert.match(message, /ci:externalKubeconfigs: starts with "\{" but is not valid JSON/);
         assert.ok(!message.includes("SENTINEL"));
     });
 
     it("rejects a namespace that is not a Kubernetes name", () => {
-        assert.match(
-            errorOf({ ...minimal, externalClusters: [{ name: "a100", queues: ["q"], namespace: "Build_Kite" }], externalKubeconfigs: "{}" }),
-            /ci:externalClusters\[0\]: field namespace: must be a Kubernetes namespace name/,
-        );
         assert.match(errorOf({ ...minimal, agentStackNamespace: "Build_Kite" }), /ci:agentStackNamespace: "Build_Kite" is not a Kubernetes namespace name/);
     });
 
