@@ -146,28 +146,31 @@ export function readAwsSettings(read: ConfigReader, source: string): AwsSettings
     };
 }
 
-/** `{"us-east-1": ["us-east-1a", ...]}`: exactly four distinct zones of that region each. */
+/**
+ * `["us-east-1a", "us-east-1b", ...]`: the zones of the regions whose defaults (`<region>a..d`) do
+ * not suit, exactly four distinct zones per region named; the region is the zone without its letter.
+ */
 function readZones(raw: string | undefined, fail: (problem: string) => never): Record<string, string[]> {
     if (raw === undefined) return {};
     let parsed: unknown;
     try {
         parsed = JSON.parse(raw);
     } catch {
-        return fail(`must be a map of region to zones, not "${raw}"`);
+        return fail(`must be a list of availability zones, not "${raw}"`);
     }
-    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return fail("must be a map of region to zones");
+    if (!Array.isArray(parsed)) return fail("must be a list of availability zones");
     const zones: Record<string, string[]> = {};
-    for (const [region, list] of Object.entries(parsed as Record<string, unknown>)) {
-        if (!REGION.test(region)) fail(`"${region}" is not an AWS region`);
-        if (!Array.isArray(list) || list.length !== ZONES_PER_REGION || new Set(list).size !== ZONES_PER_REGION) {
-            fail(`${region}: must list ${ZONES_PER_REGION} distinct availability zones`);
+    for (const zone of parsed as unknown[]) {
+        const region = typeof zone === "string" ? zone.slice(0, -1) : "";
+        if (typeof zone !== "string" || !REGION.test(region) || !ZONE_SUFFIX.test(zone.slice(region.length))) {
+            fail(`"${String(zone)}" is not an availability zone (like us-east-1a)`);
         }
-        for (const zone of list as unknown[]) {
-            if (typeof zone !== "string" || !zone.startsWith(region) || !ZONE_SUFFIX.test(zone.slice(region.length))) {
-                fail(`${region}: "${String(zone)}" is not an availability zone of ${region}`);
-            }
+        zones[region] = [...(zones[region] ?? []), zone as string];
+    }
+    for (const [region, list] of Object.entries(zones)) {
+        if (list.length !== ZONES_PER_REGION || new Set(list).size !== ZONES_PER_REGION) {
+            fail(`${region}: must list ${ZONES_PER_REGION} distinct availability zones, not ${list.length}`);
         }
-        zones[region] = list as string[];
     }
     return zones;
 }

@@ -41,7 +41,7 @@ describe("aws settings", () => {
                 awsWheelsBucket: "my-wheels",
                 awsGpuBootstrapScriptUrl: "s3://bucket/boot.sh",
                 awsWarmCacheAmiSeed: "ami-0123456789abcdef0",
-                awsAvailabilityZones: JSON.stringify({ "us-east-1": ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1f"] }),
+                awsAvailabilityZones: JSON.stringify(["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1f"]),
             }),
             SOURCE,
         );
@@ -63,9 +63,9 @@ describe("aws settings", () => {
         ["an upper-case repository name", { ...minimal, awsPrCacheRepository: "Cache" }, /ci:awsPrCacheRepository: must be an ECR repository name/],
         ["a bucket name with underscores", { ...minimal, awsWheelsBucket: "vllm_wheels" }, /ci:awsWheelsBucket: must be an S3 bucket name/],
         ["a secret name with spaces", { ...minimal, awsHfTokenSecretName: "hf token" }, /ci:awsHfTokenSecretName: must be a Secrets Manager secret name/],
-        ["zones that are not JSON", { ...minimal, awsAvailabilityZones: "us-east-1a" }, /ci:awsAvailabilityZones: must be a map of region to zones/],
-        ["three zones for a region", { ...minimal, awsAvailabilityZones: JSON.stringify({ "us-east-1": ["us-east-1a", "us-east-1b", "us-east-1c"] }) }, /us-east-1: must list 4 distinct/],
-        ["a zone of another region", { ...minimal, awsAvailabilityZones: JSON.stringify({ "us-east-1": ["us-east-1a", "us-east-1b", "us-east-1c", "us-west-2a"] }) }, /"us-west-2a" is not an availability zone of us-east-1/],
+        ["zones that are not JSON", { ...minimal, awsAvailabilityZones: "us-east-1a" }, /ci:awsAvailabilityZones: must be a list of availability zones/],
+        ["three zones for a region", { ...minimal, awsAvailabilityZones: JSON.stringify(["us-east-1a", "us-east-1b", "us-east-1c"]) }, /us-east-1: must list 4 distinct availability zones, not 3/],
+        ["a region where a zone belongs", { ...minimal, awsAvailabilityZones: JSON.stringify(["us-east-1", "us-east-1b", "us-east-1c", "us-east-1d"]) }, /"us-east-1" is not an availability zone \(like us-east-1a\)/],
     ];
     for (const [what, values, expected] of refusals) {
         it(`refuses ${what}, naming the stack file and the key`, () => {
