@@ -4,7 +4,9 @@ import * as path from "path";
 import { planJson, planStack, planText } from "../../plan/cli";
 import { runWithMocks, type ProgramRun } from "../../plan/harness";
 import { listStacks, loadStackConfig, secretPlaceholder } from "../../plan/stack-config";
-import { defineFleet, unknownConfigKeys } from "../../fleet";
+import { declaredConfig, defineFleet, unknownConfigKeys } from "../../fleet";
+import * as fs from "fs";
+import * as yaml from "js-yaml";
 import { sharedPlan } from "../support/plans";
 
 describe("offline plan", () => {
@@ -55,6 +57,34 @@ describe("offline plan", () => {
 });
 
 describe("stack config", () => {
+    const TYPES = ["string", "integer", "boolean", "array"];
+
+    it("Pulumi.yaml gives every config entry a type Pulumi knows (arrays with their item type)", () => {
+        for (const [key, declaration] of Object.entries(declaredConfig())) {
+            assert.ok(declaration.type && TYPES.includes(declaration.type), `${key}: type ${String(declaration.type)}`);
+            if (declaration.type === "array") assert.ok((declaration as { items?: { type?: string } }).items?.type, `${key}: items`);
+        }
+    });
+
+    it("stack files hold values of the declared types", () => {
+        const declared = declaredConfig();
+        for (const stack of listStacks()) {
+            const values = (yaml.load(fs.readFileSync(`Pulumi.${stack}.yaml`, "utf8")) as { config: Record<string, unknown> }).config;
+            for (const [fullKey, value] of Object.entries(values)) {
+                const declaration = declared[fullKey.replace(/^ci:/, "")];
+                assert.ok(declaration, `${stack}: ${fullKey} is declared`);
+                const fits: Record<string, (v: unknown) => boolean> = {
+                    // Pulumi keeps scalars as text: any scalar can stand for a string.
+                    string: (v) => ["string", "number", "boolean"].includes(typeof v),
+                    integer: (v) => Number.isInteger(v),
+                    boolean: (v) => typeof v === "boolean",
+                    array: (v) => Array.isArray(v) && v.every((item) => typeof item === "string"),
+                };
+                assert.ok(fits[declaration.type!](value), `${stack}: ${fullKey} is not a ${declaration.type}: ${JSON.stringify(value)}`);
+            }
+        }
+    });
+
     it("flags config keys Pulumi.yaml does not declare, with a suggestion", () => {
         assert.deepEqual(unknownConfigKeys({ "ci:clod": "aws", "ci:cloud": "aws", "aws:region": "x" }, ["cloud", "catalogPath"]), [
             'ci:clod (did you mean "cloud"?)',
