@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
+import { agentReadableSecrets } from "./fleet-secrets";
 import type { BuilderLayout } from "./layout";
 import { labelValue, slug } from "./names";
 import { AGENT_PROJECT_ROLES, LeastPrivilegeServiceAccount } from "./service-account";
@@ -48,12 +49,11 @@ export class BuilderGroup extends pulumi.ComponentResource {
         super("ci:gcp:BuilderGroup", name, {}, opts);
         const { layout } = args;
         const queue = layout.queue.name;
-        const readable: Record<string, pulumi.Input<string>> = {};
-        for (const id of [layout.agentTokenSecretId, args.hfTokenSecretId, args.analyticsTokenSecretId]) {
-            const secret = args.secrets[id];
-            if (secret === undefined) throw new pulumi.RunError(`builder queue ${queue}: secret ${id} is not declared by the fleet`);
-            readable[id] = secret;
-        }
+        const readable = agentReadableSecrets(
+            `builder queue ${queue}`,
+            [layout.agentTokenSecretId, args.hfTokenSecretId, args.analyticsTokenSecretId],
+            args.secrets,
+        );
         const account = new LeastPrivilegeServiceAccount(
             `${name}-agent`,
             {

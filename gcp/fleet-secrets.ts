@@ -32,3 +32,21 @@ export class FleetSecrets extends pulumi.ComponentResource {
         this.registerOutputs({ secretIds: this.secretIds });
     }
 }
+
+/**
+ * The secrets a VM agent reads at boot (its Buildkite cluster's token, the HF and analytics
+ * tokens), by id, picked from the fleet's declared secrets. `who` names the agent for the error.
+ */
+export function agentReadableSecrets(
+    who: string,
+    ids: string[],
+    declared: Record<string, pulumi.Input<string>>,
+): Record<string, pulumi.Input<string>> {
+    const readable: Record<string, pulumi.Input<string>> = {};
+    for (const id of ids) {
+        const secret = declared[id];
+        if (secret === undefined) throw new pulumi.RunError(`${who}: secret ${id} is not declared by the fleet`);
+        readable[id] = secret;
+    }
+    return readable;
+}

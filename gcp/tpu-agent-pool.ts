@@ -7,6 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import * as tls from "@pulumi/tls";
+import { agentReadableSecrets } from "./fleet-secrets";
 import type { TpuPoolLayout } from "./layout";
 import { labelValue, slug } from "./names";
 import { AGENT_PROJECT_ROLES, LeastPrivilegeServiceAccount } from "./service-account";
@@ -44,12 +45,11 @@ export class TpuAgentPool extends pulumi.ComponentResource {
         super("ci:gcp:TpuAgentPool", name, {}, opts);
         const { layout } = args;
         const queue = layout.queue.name;
-        const readable: Record<string, pulumi.Input<string>> = {};
-        for (const id of [layout.agentTokenSecretId, args.hfTokenSecretId, args.analyticsTokenSecretId]) {
-            const secret = args.secrets[id];
-            if (secret === undefined) throw new pulumi.RunError(`TPU queue ${queue}: secret ${id} is not declared by the fleet`);
-            readable[id] = secret;
-        }
+        const readable = agentReadableSecrets(
+            `TPU queue ${queue}`,
+            [layout.agentTokenSecretId, args.hfTokenSecretId, args.analyticsTokenSecretId],
+            args.secrets,
+        );
 
         let sshKey: { secretId: string; publicKey: pulumi.Output<string> } | undefined;
         if (layout.hosts > 1) {

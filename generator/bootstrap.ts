@@ -8,7 +8,6 @@
  *
  * Bundled into `dist/bootstrap.js` (plain `node`, no node_modules). `bootstrap.sh` fetches it.
  */
-import * as path from "path";
 import { parseArgs } from "util";
 import {
     DEFAULT_RETRY,
@@ -20,13 +19,10 @@ import {
     type HttpClient,
 } from "./bootstrap-adapters";
 import { dockerAdapters } from "./adapters";
-import { parsePipelineConfig } from "./config";
 import { GeneratorError } from "./errors";
-import { runGenerator, loadSettings } from "./run";
+import { loadPipelineConfig, loadSettings, runGenerator } from "./run";
 import { decideRunAll, isDocsOnlyDiff } from "./selection";
 import type { GeneratorSettings } from "./settings";
-import { parseYaml } from "./yaml";
-import * as fs from "fs";
 
 /** Where the bootstrap's vLLM-specific values come from; each has an environment override. */
 export interface BootstrapSettings {
@@ -147,13 +143,7 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
     const settings = bootstrapSettings(env);
     const generatorSettings: GeneratorSettings = loadSettings(env.VLLM_CI_GENERATOR_SETTINGS, cwd);
     const configPath = settings.pipelineConfigPath;
-    let configText: string;
-    try {
-        configText = fs.readFileSync(path.resolve(cwd, configPath), "utf8");
-    } catch (error) {
-        throw new GeneratorError({ file: configPath }, `cannot read the pipeline config (${(error as NodeJS.ErrnoException).code ?? error})`);
-    }
-    const config = parsePipelineConfig(parseYaml(configText, configPath), configPath, generatorSettings);
+    const config = loadPipelineConfig(cwd, configPath, generatorSettings);
 
     // 1. Base branch, merge base, changed files.
     const pullRequest = env.BUILDKITE_PULL_REQUEST;
@@ -222,7 +212,8 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
         outputFilePath: settings.outputPath,
         prLabels: labels,
         runAll: decision.runAll,
-        settingsPath: env.VLLM_CI_GENERATOR_SETTINGS,
+        settings: generatorSettings,
+        config,
         adapters: {
             mergeBase: () => mergeBase,
             changedFiles: () => changedFiles,

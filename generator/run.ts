@@ -8,7 +8,7 @@ import * as path from "path";
 import type { Catalog } from "../catalog/types";
 import { buildkiteAnnotate, dockerAdapters, gitAdapters, githubAdapters, offlineAdapters } from "./adapters";
 import { defaultCatalog, loadCatalogFile } from "./catalog-source";
-import { parsePipelineConfig, readBuildContext } from "./config";
+import { parsePipelineConfig, readBuildContext, type PipelineConfig } from "./config";
 import { GeneratorError, formatWarning } from "./errors";
 import { explain } from "./explain";
 import { generatePipeline, type GenerateResult, type GeneratorAdapters, type JobFile } from "./generate";
@@ -37,6 +37,10 @@ export interface RunOptions {
     catalog?: Catalog | string;
     /** Settings file (YAML or JSON) overriding the vLLM defaults. */
     settingsPath?: string;
+    /** Settings already loaded by the caller (the bootstrap); `settingsPath` is then not read. */
+    settings?: GeneratorSettings;
+    /** The pipeline config already parsed by the caller; `pipelineConfigPath` is then not read again. */
+    config?: PipelineConfig;
     /** A precomputed run-all decision. */
     runAll?: boolean;
     /** Replace the real adapters (tests, conformance). */
@@ -92,6 +96,11 @@ export function listJobFiles(cwd: string, directory: string): string[] {
 }
 
 /** Run the generator. Throws GeneratorError on bad input; nothing is written then. */
+/** Read and check the pipeline config at `configPath` (relative to `cwd`). */
+export function loadPipelineConfig(cwd: string, configPath: string, settings: GeneratorSettings): PipelineConfig {
+    return parsePipelineConfig(parseYaml(readText(path.resolve(cwd, configPath), "pipeline config"), configPath), configPath, settings);
+}
+
 export async function runGenerator(options: RunOptions): Promise<RunOutcome> {
     const { cwd } = options;
     const log = options.log ?? ((line: string) => process.stderr.write(line + "\n"));
@@ -100,9 +109,9 @@ export async function runGenerator(options: RunOptions): Promise<RunOutcome> {
         throw new GeneratorError({ field: "--output_file_path" }, "missing (where to write the pipeline)");
     }
 
-    const settings = loadSettings(options.settingsPath, cwd);
+    const settings = options.settings ?? loadSettings(options.settingsPath, cwd);
     const configPath = options.pipelineConfigPath;
-    const config = parsePipelineConfig(parseYaml(readText(path.resolve(cwd, configPath), "pipeline config"), configPath), configPath, settings);
+    const config = options.config ?? loadPipelineConfig(cwd, configPath, settings);
     for (const directory of config.jobDirs) {
         const absolute = path.resolve(cwd, directory);
         if (!fs.existsSync(absolute) || !fs.statSync(absolute).isDirectory()) {

@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { urnToRef } from "../lib/urn";
 import { mockCall, mockOutputs } from "./mocks";
 
 /** What the plan shows in place of a secret value. */
@@ -75,13 +76,7 @@ export function decodeWireValue(value: unknown, maskSecrets: boolean): unknown {
     }
 }
 
-/** `type::name` from a URN `urn:pulumi:stack::project::parent$type::name`. */
-export function urnToRef(urn: string): string {
-    const parts = urn.split("::");
-    const qualifiedType = parts[2] ?? "";
-    const type = qualifiedType.split("$").pop() ?? qualifiedType;
-    return `${type}::${parts.slice(3).join("::")}`;
-}
+export { urnToRef };
 
 interface RegisterRequest {
     getType(): string;

@@ -38,12 +38,7 @@ export function refOf(type: string, name: string): string {
     return `${type}::${name}`;
 }
 
-/** `type::name` from a URN `urn:pulumi:stack::project::parent$type::name`. */
-export function refFromUrn(urn: string): string {
-    const parts = urn.split("::");
-    const type = (parts[2] ?? "").split("$").pop() ?? "";
-    return refOf(type, parts.slice(3).join("::"));
-}
+export { urnToRef as refFromUrn } from "../lib/urn";
 
 export function isUnknown(value: unknown): boolean {
     return value === undefined || value === UNKNOWN_VALUE;
