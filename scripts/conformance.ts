@@ -1,9 +1,8 @@
 /**
  * Generator conformance runner: `npm run conformance -- [DIR]`.
  *
- * Runs every case folder of DIR (default `../shared/conformance/generator`) as
- * `../shared/conformance/README.md` describes: in a temporary copy of the folder (the shared one
- * is read-only), with only `env.json` as the environment, the diff from `diff.txt` and the
+ * Runs every case folder of DIR (default: the vendored copy `tests/fixtures/shared/conformance/generator`)
+ * as its README describes: in a temporary copy of the folder (the cases stay untouched), with only `env.json` as the environment, the diff from `diff.txt` and the
  * lookups from `stubs.json`. Prints PASS/FAIL per case with the first differing path, then
  * `N passed, M failed`; exits non-zero when a case fails.
  */
@@ -18,8 +17,9 @@ import { runGenerator } from "../generator/run";
 import { VLLM_SETTINGS } from "../generator/settings";
 import { stepKey, type Step } from "../generator/steps";
 import { parseYaml } from "../generator/yaml";
+import { sharedFixture } from "../tests/support/fixtures";
 
-export const DEFAULT_CASES_DIR = path.resolve(__dirname, "..", "..", "shared", "conformance", "generator");
+export const DEFAULT_CASES_DIR = sharedFixture("conformance", "generator");
 
 export interface CaseStubs {
     pr_labels?: string[];

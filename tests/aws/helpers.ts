@@ -8,13 +8,14 @@ import { parseCloudFormationYaml } from "../../aws/cloudformation-yaml";
 import { extractTemplateRules, type StackTemplateRules } from "../../aws/stack-template";
 import { runWithMocks, type ProgramRun } from "../../plan/harness";
 import { loadStackConfig, PROJECT_ROOT } from "../../plan/stack-config";
+import { sharedFixture } from "../support/fixtures";
 
 /** The template versions the tests check every queue against. */
 export const TEMPLATE_VERSIONS = ["6.21.0", "6.71.1"] as const;
 
-/** The read-only templates Buildkite publishes, as copied into the shared folder. */
+/** The read-only templates Buildkite publishes (vendored copy of ../shared/schemas). */
 export function realTemplatePath(version: string): string {
-    return path.resolve(PROJECT_ROOT, "..", "shared", "schemas", `elastic-ci-stack-v${version}.aws-stack.yml`);
+    return sharedFixture("schemas", `elastic-ci-stack-v${version}.aws-stack.yml`);
 }
 
 const parsedTemplates = new Map<string, Record<string, unknown>>();

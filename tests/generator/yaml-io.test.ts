@@ -10,8 +10,9 @@ import { parseFastYaml } from "../../generator/fast-yaml";
 import { toYaml, validatePipeline, writeFileAtomic } from "../../generator/output";
 import { parseYaml, parseYamlWithJsYaml, PYYAML_SCHEMA } from "../../generator/yaml";
 import { firstDifference } from "../../scripts/conformance";
+import { SHARED_COPY } from "../support/fixtures";
 
-const SHARED = path.resolve(__dirname, "..", "..", "..", "shared");
+const SHARED = SHARED_COPY;
 
 function yamlFiles(directory: string): string[] {
     if (!fs.existsSync(directory)) return [];
@@ -39,7 +40,7 @@ describe("generator YAML", function () {
 
         it("the fast reader agrees with js-yaml on every step file of the conformance cases", function () {
             const files = yamlFiles(path.join(SHARED, "conformance", "generator"));
-            if (files.length === 0) this.skip();
+            assert.ok(files.length > 100, `only ${files.length} step files found`);
             let fast = 0;
             for (const file of files) {
                 const text = fs.readFileSync(file, "utf8");

@@ -14,8 +14,9 @@ import * as fs from "fs";
 import * as path from "path";
 import Ajv2020 from "ajv/dist/2020";
 import * as yaml from "js-yaml";
+import { sharedFixture } from "../support/fixtures";
 
-export const SHARED_SCHEMAS = path.resolve(__dirname, "../../../shared/schemas");
+export const SHARED_SCHEMAS = sharedFixture("schemas");
 export const CHART_VERSION = "0.47.0";
 /** The controller image the published 0.47.0 chart's values.yaml carries (SOURCE.md). */
 export const PACKAGED_IMAGE = `ghcr.io/buildkite/agent-stack-k8s/controller:${CHART_VERSION}`;
