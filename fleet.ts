@@ -1,15 +1,21 @@
 /**
- * The whole program, callable: reads the stack's config, loads the catalog and builds the stack's
- * cloud. `index.ts` calls it for `pulumi up`; the offline plan and the tests call it under mocks.
+ * The whole program, callable: reads the stack's config, loads the catalog, builds the stack's
+ * cloud and wires the agent stack (`k8s/`) onto every cluster that serves queues, whichever cloud
+ * created it or none. `index.ts` calls it for `pulumi up`; the offline plan and the tests call it
+ * under mocks. Every problem of the input is reported at once, one line each, as a `RunError`
+ * (Pulumi prints it without a stack trace).
  */
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import * as kubernetes from "@pulumi/kubernetes";
 import * as yaml from "js-yaml";
-import { CatalogError, loadCatalog, type Catalog } from "./catalog";
+import { loadCatalog, type Catalog } from "./catalog";
+import { problemsOf, ProblemsError } from "./lib/problems";
 import { didYouMean } from "./lib/suggest";
 import { buildAwsFleet } from "./aws";
-import { buildGcpFleet } from "./gcp";
+import { buildGcpFleet, gkeManagedClusters, planGcpStack, type GkeAgentCluster } from "./gcp";
+import { AgentStackK8s, layoutAgentStacks, readK8sSettings, type AgentStackInstall, type K8sSettings } from "./k8s";
 
 /** The config namespace of this project (`ci:cloud`, ...). */
 export const CONFIG_NAMESPACE = "ci";
@@ -38,22 +44,60 @@ export function unknownConfigKeys(stackConfig: Record<string, string>, declared:
 /** Outputs of a stack. */
 export type FleetOutputs = Record<string, pulumi.Input<unknown>>;
 
-export function defineFleet(): FleetOutputs {
-    const unknown = unknownConfigKeys(pulumi.runtime.allConfig(), Object.keys(declaredConfig()));
-    if (unknown.length > 0) {
-        throw new pulumi.RunError(`Pulumi.${pulumi.getStack()}.yaml: unknown config key ${unknown.join(", ")}`);
+/** The agent stacks of the clusters that serve queues: GKE clusters of the stack and external ones. */
+function installAgentStacks(installs: readonly AgentStackInstall[], settings: K8sSettings, gke: readonly GkeAgentCluster[]): Record<string, pulumi.Output<string>> {
+    const jobTokens = { hfToken: pulumi.secret(settings.hfToken), analyticsToken: pulumi.secret(settings.buildkiteAnalyticsToken) };
+    const namespaces: Record<string, pulumi.Output<string>> = {};
+    for (const install of installs) {
+        const provider = install.external
+            ? new kubernetes.Provider(`k8s-${install.cluster}`, { kubeconfig: pulumi.secret(install.external.kubeconfig), context: install.external.context })
+            : gke.find((cluster) => cluster.name === install.cluster)?.provider;
+        namespaces[install.cluster] = new AgentStackK8s(
+            `agent-stack-${install.cluster}`,
+            { namespace: install.namespace, chartVersion: settings.agentStackK8sVersion, queues: install.queues, ...jobTokens },
+            { provider },
+        ).namespace;
     }
+    return namespaces;
+}
+
+function buildFleet(cloud: Cloud, catalog: Catalog, stackFile: string): FleetOutputs {
+    if (cloud === "aws") return buildAwsFleet(catalog, stackFile);
+    // Every plan is checked before any resource exists, and their problems are reported together.
+    const problems: string[] = [];
+    const attempt = <T>(step: () => T): T | undefined => {
+        try {
+            return step();
+        } catch (error) {
+            const found = problemsOf(error);
+            if (!found) throw error;
+            problems.push(...found);
+            return undefined;
+        }
+    };
+    const k8s = attempt(() => readK8sSettings((key) => pulumi.runtime.getConfig(`${CONFIG_NAMESPACE}:${key}`), stackFile));
+    const gcp = attempt(() => planGcpStack(catalog, stackFile));
+    const installs = k8s && gcp ? attempt(() => layoutAgentStacks(catalog, k8s, stackFile, gkeManagedClusters(gcp.layout))) : undefined;
+    if (!k8s || !gcp || !installs) throw new ProblemsError(problems);
+    const built = buildGcpFleet(catalog, gcp.settings, gcp.layout);
+    return { ...built.outputs, agentStackNamespaces: installAgentStacks(installs, k8s, built.clusters) };
+}
+
+export function defineFleet(): FleetOutputs {
+    const stackFile = `Pulumi.${pulumi.getStack()}.yaml`;
+    const unknown = unknownConfigKeys(pulumi.runtime.allConfig(), Object.keys(declaredConfig()));
+    if (unknown.length > 0) throw new pulumi.RunError(unknown.map((key) => `${stackFile}: unknown config key ${key}`).join("\n"));
     const config = new pulumi.Config(CONFIG_NAMESPACE);
     const cloud = config.require("cloud");
     if (!(CLOUDS as readonly string[]).includes(cloud)) {
-        throw new pulumi.RunError(`Pulumi.${pulumi.getStack()}.yaml: config ci:cloud: must be one of ${CLOUDS.join(", ")}, not "${cloud}"`);
+        throw new pulumi.RunError(`${stackFile}: config ci:cloud: must be one of ${CLOUDS.join(", ")}, not "${cloud}"`);
     }
-    let catalog: Catalog;
     try {
-        catalog = loadCatalog(path.resolve(__dirname, config.get("catalogPath") ?? "catalog/queues.yaml"));
+        const catalog = loadCatalog(path.resolve(__dirname, config.get("catalogPath") ?? "catalog/queues.yaml"));
+        return buildFleet(cloud as Cloud, catalog, stackFile);
     } catch (error) {
-        if (error instanceof CatalogError) throw new pulumi.RunError(error.message);
+        const problems = problemsOf(error);
+        if (problems) throw new pulumi.RunError(problems.join("\n"));
         throw error;
     }
-    return cloud === "aws" ? buildAwsFleet(catalog) : buildGcpFleet(catalog);
 }

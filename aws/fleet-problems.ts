@@ -3,7 +3,7 @@
  * declared: one line per problem naming the file, the queue and the field (or the template
  * parameter and what it allows).
  */
-import { queuesOf, type Catalog, type Queue } from "../catalog";
+import { queuesOf, type AwsQueue, type Catalog } from "../catalog";
 import {
     NETWORK_PARAMETERS,
     PARAMETER_SOURCES,
@@ -17,10 +17,12 @@ import { AWS_CONFIG_KEYS, type AwsSettings } from "./settings";
 
 /** The queues that build a warm-cache AMI, with the queues each one rolls it into. */
 export interface AmiBuild {
-    buildQueue: Queue;
-    targets: Queue[];
+    /** The queue that builds the AMI (`aws.buildsAmi`). */
+    readonly buildQueue: AwsQueue;
+    /** The queues it rolls the AMI into (`aws.rollsAmiTo`), in catalog order of that list. */
+    readonly targets: readonly AwsQueue[];
     /** The SSM parameter all targets boot from. */
-    amiParameter: string;
+    readonly amiParameter: string;
 }
 
 /** The AMI builds the catalog declares (call after `awsFleetProblems` found nothing). */
@@ -28,17 +30,17 @@ export function amiBuildsOf(catalog: Catalog): AmiBuild[] {
     return queuesOf(catalog, "aws")
         .filter((queue) => queue.aws?.buildsAmi)
         .map((buildQueue) => {
-            const targets = (buildQueue.aws?.rollsAmiTo ?? []).map((name) => catalog.queues.find((q) => q.name === name) as Queue);
+            const aws = queuesOf(catalog, "aws");
+            const targets = (buildQueue.aws?.rollsAmiTo ?? []).flatMap((name) => aws.filter((q) => q.name === name));
             return { buildQueue, targets, amiParameter: targets[0]?.aws?.imageIdParameter ?? "" };
         });
 }
 
-function queueProblems(catalog: Catalog, queue: Queue, settings: AwsSettings, rules: StackTemplateRules): string[] {
+function queueProblems(catalog: Catalog, queue: AwsQueue, settings: AwsSettings, rules: StackTemplateRules): string[] {
     const where = `queue "${queue.name}"`;
     const problems: string[] = [];
-    if (queue.stage === "any") {
-        problems.push(`${where}: field stage: an AWS queue must be premerge, postmerge or release (its IAM policy follows the stage)`);
-    } else if (acceleratorOf(catalog, queue) !== undefined && queue.stage !== "premerge") {
+    // The model only allows trust stages on AWS queues; a GPU queue runs pull-request code whatever its stage.
+    if (acceleratorOf(catalog, queue) !== undefined && queue.stage !== "premerge") {
         problems.push(`${where}: field stage: GPU queues run pull-request code and must be premerge, not ${queue.stage}`);
     }
     if (!STACK_NAME_PATTERN.test(stackNameOf(queue.name))) {
@@ -51,7 +53,7 @@ function queueProblems(catalog: Catalog, queue: Queue, settings: AwsSettings, ru
     if (queue.aws?.bootstrapScript && !settings.gpuBootstrapScriptUrl) {
         problems.push(`${where}: field aws.bootstrapScript: needs config ci:${AWS_CONFIG_KEYS.gpuBootstrapScriptUrl} (the script's URL)`);
     }
-    const diskGb = queue.machine?.diskGb;
+    const diskGb = queue.machine.diskGb;
     const sizeGb = queue.aws?.rootVolume?.sizeGb;
     if (diskGb !== undefined && sizeGb !== undefined && diskGb !== sizeGb) {
         problems.push(`${where}: field aws.rootVolume.sizeGb: ${sizeGb} contradicts machine.diskGb ${diskGb}; set one of them`);
@@ -77,7 +79,7 @@ function amiProblems(catalog: Catalog): string[] {
         if (!queue.aws?.buildsAmi) continue;
         const parameters = new Set<string>();
         for (const name of targets) {
-            const target = catalog.queues.find((q) => q.name === name);
+            const target = aws.find((q) => q.name === name);
             if (!target?.aws?.imageIdParameter) continue; // the catalog's own check reports it
             parameters.add(target.aws.imageIdParameter);
             if (target.region !== queue.region) {

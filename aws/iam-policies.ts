@@ -5,7 +5,7 @@
  * ARNs built from config (account, region, repository and bucket names); `*` only appears for
  * actions AWS does not scope to resources (logins, `Describe*`).
  */
-import type { Stage } from "../catalog";
+import type { TrustStage } from "../catalog";
 import type { AwsSettings } from "./settings";
 
 export interface PolicyStatement {
@@ -142,7 +142,7 @@ const PREMERGE_CAPABILITIES: readonly Capability[] = [
 ];
 
 /** The capabilities of each stage that runs on AWS. Postmerge can do all premerge can, and more. */
-export const STAGE_CAPABILITIES: Readonly<Record<Exclude<Stage, "any">, readonly Capability[]>> = {
+export const STAGE_CAPABILITIES: Readonly<Record<TrustStage, readonly Capability[]>> = {
     premerge: PREMERGE_CAPABILITIES,
     postmerge: [...PREMERGE_CAPABILITIES, "pushPostmergeImages", "writePostmergeCache", "writeCompilerCache", "writeWheels"],
     release: ["pushReleaseImages", "writeReleaseWheels"],
@@ -156,7 +156,7 @@ function document(statements: PolicyStatement[]): PolicyDocument {
 }
 
 /** The policy of a queue's instance role, from its stage. */
-export function stagePolicy(stage: Exclude<Stage, "any">, ctx: PolicyContext): PolicyDocument {
+export function stagePolicy(stage: TrustStage, ctx: PolicyContext): PolicyDocument {
     return document(STAGE_CAPABILITIES[stage].flatMap((capability) => CAPABILITIES[capability](ctx)));
 }
 

@@ -5,8 +5,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { clusterOf, queuesOf, type Catalog, type Stage } from "../catalog";
-import type { FleetOutputs } from "../fleet";
+import { clusterOf, queuesOf, type Catalog } from "../catalog";
+import { ProblemsError } from "../lib/problems";
 import { ArtifactBucket } from "./artifact-bucket";
 import { BuildCacheRepository } from "./build-cache-repository";
 import { CiSecret } from "./ci-secret";
@@ -14,7 +14,7 @@ import { ElasticStackQueue } from "./elastic-stack-queue";
 import { amiBuildsOf, awsFleetProblems } from "./fleet-problems";
 import { stagePolicy } from "./iam-policies";
 import { RegionalNetwork } from "./regional-network";
-import { AWS_CONFIG_KEYS, AwsSettingsError, readAwsSettings, zonesOf, type AwsSettings } from "./settings";
+import { AWS_CONFIG_KEYS, readAwsSettings, zonesOf, type AwsSettings } from "./settings";
 import { acceleratorOf, queueStackParameters, stackNameOf, templateUrlOf } from "./stack-parameters";
 import { checkedStackVersions, keptTemplateRules, type StackTemplateRules } from "./stack-template";
 import { WarmCacheAmi, latestElasticStackAmi } from "./warm-cache-ami";
@@ -24,40 +24,33 @@ export { readAwsSettings, type AwsSettings } from "./settings";
 /** Tags every AWS resource of the fleet carries (the providers' default tags). */
 export const FLEET_TAGS = { "managed-by": "pulumi", project: "vllm-ci" } as const;
 
-function settingsOrFail(): AwsSettings {
-    const config = new pulumi.Config("ci");
-    try {
-        return readAwsSettings((key) => config.get(key), `Pulumi.${pulumi.getStack()}.yaml`);
-    } catch (error) {
-        if (error instanceof AwsSettingsError) throw new pulumi.RunError(error.message);
-        throw error;
-    }
-}
-
-function templateRulesOrFail(settings: AwsSettings): StackTemplateRules {
+/** The kept rules of the configured template version; a version never checked is a problem of the stack file. */
+export function templateRulesOrFail(settings: AwsSettings, stackFile: string): StackTemplateRules {
     const rules = keptTemplateRules(settings.elasticStackVersion);
     if (!rules) {
-        throw new pulumi.RunError(
-            `Pulumi.${pulumi.getStack()}.yaml: config ci:${AWS_CONFIG_KEYS.elasticStackVersion}: ${settings.elasticStackVersion} is not a version this program was checked against ` +
+        throw new ProblemsError([
+            `${stackFile}: config ci:${AWS_CONFIG_KEYS.elasticStackVersion}: ${settings.elasticStackVersion} is not a version this program was checked against ` +
                 `(checked: ${checkedStackVersions().join(", ")}; add one with aws/templates/extract.ts)`,
-        );
+        ]);
     }
     return rules;
 }
 
 const sorted = (values: Iterable<string>): string[] => [...new Set(values)].sort();
 
-/** Builds every AWS queue of the catalog and what they need. */
-export function buildAwsFleet(catalog: Catalog): FleetOutputs {
-    const settings = settingsOrFail();
-    const rules = templateRulesOrFail(settings);
+/**
+ * Builds every AWS queue of the catalog and what they need. Every problem of the settings and the
+ * catalog is found before any resource is declared, and thrown at once (`ProblemsError`).
+ */
+export function buildAwsFleet(catalog: Catalog, stackFile: string): Record<string, pulumi.Input<unknown>> {
+    const config = new pulumi.Config("ci");
+    const settings = readAwsSettings((key) => config.get(key), stackFile);
+    const rules = templateRulesOrFail(settings, stackFile);
     const problems = awsFleetProblems(catalog, settings, rules);
-    if (problems.length > 0) {
-        throw new pulumi.RunError(problems[0] + (problems.length > 1 ? ` (and ${problems.length - 1} more problems)` : ""));
-    }
+    if (problems.length > 0) throw new ProblemsError(problems);
 
     const queues = queuesOf(catalog, "aws");
-    const queueRegions = sorted(queues.map((queue) => queue.region as string));
+    const queueRegions = sorted(queues.map((queue) => queue.region));
     const providers = new Map<string, aws.Provider>();
     for (const region of sorted([...queueRegions, settings.homeRegion, settings.buildCacheRegion])) {
         providers.set(region, new aws.Provider(`aws-${region}`, { region, allowedAccountIds: [settings.accountId], defaultTags: { tags: { ...FLEET_TAGS } } }));
@@ -96,9 +89,9 @@ export function buildAwsFleet(catalog: Catalog): FleetOutputs {
 
     const stacks = new Map<string, ElasticStackQueue>();
     for (const queue of queues) {
-        const region = queue.region as string;
+        const region = queue.region;
         const network = networks.get(region) as RegionalNetwork;
-        const stage = queue.stage as Exclude<Stage, "any">;
+        const stage = queue.stage;
         stacks.set(
             queue.name,
             new ElasticStackQueue(
@@ -120,9 +113,9 @@ export function buildAwsFleet(catalog: Catalog): FleetOutputs {
 
     const amiParameters: string[] = [];
     for (const build of amiBuildsOf(catalog)) {
-        const region = build.buildQueue.region as string;
+        const region = build.buildQueue.region;
         const network = networks.get(region) as RegionalNetwork;
-        const arch = catalog.machineTypes[build.targets[0].machine?.type ?? ""]?.arch ?? "x86_64";
+        const arch = catalog.machineTypes[build.targets[0].machine.type]?.arch ?? "x86_64";
         new WarmCacheAmi(
             `${build.buildQueue.name}-warm-cache-ami`,
             {

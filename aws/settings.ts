@@ -6,6 +6,8 @@
  * Secrets Manager, and the program only ever handles their names.
  */
 
+import { ProblemsError } from "../lib/problems";
+
 /** The Elastic CI Stack version used when the stack does not pin one. */
 export const DEFAULT_ELASTIC_STACK_VERSION = "6.21.0";
 
@@ -90,21 +92,22 @@ const ECR_REPOSITORY = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 
-/** A setting that cannot be used. The message is one line naming the stack file and the key. */
-export class AwsSettingsError extends Error {
-    constructor(message: string) {
-        super(message);
-        this.name = "AwsSettingsError";
+/** Settings that cannot be used: one line per problem, naming the stack file and the key. */
+export class AwsSettingsError extends ProblemsError {
+    constructor(problems: readonly string[] | string) {
+        super(typeof problems === "string" ? [problems] : problems, "AwsSettingsError");
     }
 }
 
 /**
  * Reads and checks the AWS settings. `source` names the stack file in messages
- * (for example `Pulumi.aws-prod.yaml`).
+ * (for example `Pulumi.aws-prod.yaml`). Throws AwsSettingsError listing every problem.
  */
 export function readAwsSettings(read: ConfigReader, source: string): AwsSettings {
-    const fail = (key: string, problem: string): never => {
-        throw new AwsSettingsError(`${source}: config ci:${key}: ${problem}`);
+    const problems: string[] = [];
+    const fail = (key: string, problem: string): string => {
+        problems.push(`${source}: config ci:${key}: ${problem}`);
+        return "";
     };
     const text = (key: string, fallback: string | undefined, pattern: RegExp, what: string): string | undefined => {
         const value = read(key) ?? fallback;
@@ -117,7 +120,7 @@ export function readAwsSettings(read: ConfigReader, source: string): AwsSettings
     const K = AWS_CONFIG_KEYS;
     const D = AWS_DEFAULTS;
 
-    return {
+    const settings: AwsSettings = {
         accountId: required(K.accountId, ACCOUNT_ID, "a 12-digit AWS account id"),
         elasticStackVersion: withDefault(K.elasticStackVersion, D.elasticStackVersion, STACK_VERSION, "a release like 6.21.0 (no leading v)"),
         homeRegion: withDefault(K.homeRegion, D.homeRegion, REGION, "an AWS region like us-west-2"),
@@ -144,26 +147,33 @@ export function readAwsSettings(read: ConfigReader, source: string): AwsSettings
             analyticsToken: withDefault(K.analyticsTokenSecretName, D.analyticsTokenSecretName, SECRET_NAME, "a Secrets Manager secret name"),
         },
     };
+    if (problems.length > 0) throw new AwsSettingsError(problems);
+    return settings;
 }
 
 /**
  * `["us-east-1a", "us-east-1b", ...]`: the zones of the regions whose defaults (`<region>a..d`) do
  * not suit, exactly four distinct zones per region named; the region is the zone without its letter.
  */
-function readZones(raw: string | undefined, fail: (problem: string) => never): Record<string, string[]> {
+function readZones(raw: string | undefined, fail: (problem: string) => unknown): Record<string, string[]> {
     if (raw === undefined) return {};
     let parsed: unknown;
     try {
         parsed = JSON.parse(raw);
     } catch {
-        return fail(`must be a list of availability zones, not "${raw}"`);
+        fail(`must be a list of availability zones, not "${raw}"`);
+        return {};
     }
-    if (!Array.isArray(parsed)) return fail("must be a list of availability zones");
+    if (!Array.isArray(parsed)) {
+        fail("must be a list of availability zones");
+        return {};
+    }
     const zones: Record<string, string[]> = {};
     for (const zone of parsed as unknown[]) {
         const region = typeof zone === "string" ? zone.slice(0, -1) : "";
         if (typeof zone !== "string" || !REGION.test(region) || !ZONE_SUFFIX.test(zone.slice(region.length))) {
             fail(`"${String(zone)}" is not an availability zone (like us-east-1a)`);
+            continue;
         }
         zones[region] = [...(zones[region] ?? []), zone as string];
     }

@@ -3,7 +3,7 @@
  * functions. A queue is a short map merged over shared defaults, every value a string, as the
  * CloudFormation API wants them.
  */
-import { clusterOf, type Catalog, type Queue } from "../catalog";
+import { clusterOf, type AwsQueue, type Catalog, type Queue } from "../catalog";
 import type { AwsSettings } from "./settings";
 
 /** Capabilities the Elastic CI Stack needs: it creates named IAM roles and nests a SAM app. */
@@ -95,7 +95,7 @@ export function runsUntrustedCode(catalog: Catalog, queue: Queue): boolean {
 }
 
 /** The root volume size a queue asks for: `aws.rootVolume.sizeGb`, else `machine.diskGb`. */
-export function rootVolumeSizeOf(queue: Queue): number | undefined {
+export function rootVolumeSizeOf(queue: AwsQueue): number | undefined {
     return queue.aws?.rootVolume?.sizeGb ?? queue.machine?.diskGb;
 }
 
@@ -104,13 +104,13 @@ export function rootVolumeSizeOf(queue: Queue): number | undefined {
  * added by the component). Call after `awsFleetProblems` found nothing: a GPU bootstrap script
  * without its URL, for example, is reported there.
  */
-export function queueStackParameters(catalog: Catalog, queue: Queue, settings: AwsSettings): Record<string, string> {
-    const scale = queue.scale ?? { min: 0, max: 0 };
+export function queueStackParameters(catalog: Catalog, queue: AwsQueue, settings: AwsSettings): Record<string, string> {
+    const { scale } = queue;
     const aws = queue.aws ?? {};
     const own: Record<string, string | undefined> = {
         BuildkiteAgentTokenParameterStorePath: clusterOf(catalog, queue).ssmTokenParameter,
         BuildkiteQueue: queue.name,
-        InstanceTypes: queue.machine?.type,
+        InstanceTypes: queue.machine.type,
         MinSize: String(scale.min),
         MaxSize: String(scale.max),
         ECRAccessPolicy: runsUntrustedCode(catalog, queue) ? ECR_ACCESS_POLICY.untrusted : ECR_ACCESS_POLICY.trusted,

@@ -2,5 +2,5 @@
 export * from "./types";
 export * from "./routing";
 export { CatalogError, DEFAULT_CATALOG_PATH, loadCatalog, parseCatalog } from "./load";
-export { catalogProblems, lintProblems } from "./validate";
+export { catalogProblems, covers, lintProblems, ruleTargets, shadowedRuleProblems } from "./validate";
 export * from "./queries";

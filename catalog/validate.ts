@@ -1,63 +1,33 @@
 /**
- * Checks on a parsed catalog, beyond its JSON schema. Each problem is one line naming the queue
- * (or section) and the field; the caller prefixes the file.
+ * Checks on a catalog across its entries, beyond what the model's schema says of each entry. Each
+ * problem is one line naming the queue (or section) and the field; the caller prefixes the file.
  *
  * - `catalogProblems`: the catalog cannot be used (loading fails).
- * - `lintProblems`: the catalog is usable but not coherent (`npm run catalog -- lint` fails).
+ * - `lintProblems`: the catalog is usable but not coherent (`npm run catalog -- lint` fails; the
+ *   lint adds the clouds' and the generator's checks, see `lint/`).
  */
 import { didYouMean } from "../lib/suggest";
 import { DEFAULT_DEVICE } from "./routing";
-import type { Catalog, Provider, Queue, RoutingRule } from "./types";
+import type { Catalog, Queue, RoutingMatch, RoutingRule } from "./types";
 
-/** Settings sections and the one provider each belongs to. */
-const PROVIDER_SECTIONS: Record<string, Provider> = { aws: "aws", gke: "gke", tpu: "tpu", gce: "gce", k8s: "k8s" };
-
-/** Providers whose agents this program provisions, so that size and machine must be known. */
-const PROVISIONED: ReadonlySet<Provider> = new Set(["aws", "gke", "tpu", "gce"]);
-
-function ruleTargets(rule: RoutingRule): string[] {
+/** The queues a rule may send to (both branches of a main/other target). */
+export function ruleTargets(rule: RoutingRule): string[] {
     return typeof rule.queue === "string" ? [rule.queue] : [rule.queue.main, rule.queue.other];
 }
 
 function queueProblems(catalog: Catalog, queue: Queue): string[] {
     const problems: string[] = [];
     const where = `queue "${queue.name}"`;
-    for (const [section, owner] of Object.entries(PROVIDER_SECTIONS)) {
-        if ((queue as unknown as Record<string, unknown>)[section] !== undefined && queue.provider !== owner) {
-            problems.push(`${where}: field ${section}: only allowed on provider ${owner} (this queue is ${queue.provider})`);
-        }
+    if (queue.cluster !== undefined && !catalog.buildkiteClusters[queue.cluster]) {
+        problems.push(`${where}: field cluster: unknown Buildkite cluster "${queue.cluster}"${didYouMean(queue.cluster, Object.keys(catalog.buildkiteClusters))}`);
     }
-    if (queue.provider !== "external" && queue.stage === undefined) {
-        problems.push(`${where}: missing field "stage"`);
-    }
-    if (queue.provider !== "external") {
-        if (queue.cluster === undefined) {
-            problems.push(`${where}: missing field "cluster"`);
-        } else if (!catalog.buildkiteClusters[queue.cluster]) {
-            problems.push(
-                `${where}: field cluster: unknown Buildkite cluster "${queue.cluster}"${didYouMean(queue.cluster, Object.keys(catalog.buildkiteClusters))}`,
-            );
-        }
-    }
-    if (PROVISIONED.has(queue.provider)) {
-        if (!queue.machine) problems.push(`${where}: missing field "machine"`);
-        if (!queue.scale && queue.provider !== "tpu") problems.push(`${where}: missing field "scale"`);
-    }
-    if (queue.provider === "aws" && !queue.region) problems.push(`${where}: missing field "region"`);
-    if (queue.scale) {
-        const { min, max } = queue.scale;
-        if (min === undefined) problems.push(`${where}: missing field "scale.min"`);
-        if (max === undefined) problems.push(`${where}: missing field "scale.max"`);
-        if (min !== undefined && max !== undefined && min > max) {
-            problems.push(`${where}: field scale.min: ${min} is greater than scale.max (${max})`);
-        }
+    if ("scale" in queue && queue.scale && queue.scale.min > queue.scale.max) {
+        problems.push(`${where}: field scale.min: ${queue.scale.min} is greater than scale.max (${queue.scale.max})`);
     }
     if (queue.machine) {
         const declared = catalog.machineTypes[queue.machine.type];
         if (!declared) {
-            problems.push(
-                `${where}: field machine.type: unknown machine type "${queue.machine.type}"${didYouMean(queue.machine.type, Object.keys(catalog.machineTypes))}`,
-            );
+            problems.push(`${where}: field machine.type: unknown machine type "${queue.machine.type}"${didYouMean(queue.machine.type, Object.keys(catalog.machineTypes))}`);
         } else {
             if (queue.machine.accelerator !== undefined && queue.machine.accelerator !== declared.accelerator) {
                 problems.push(
@@ -65,40 +35,24 @@ function queueProblems(catalog: Catalog, queue: Queue): string[] {
                 );
             }
             if (queue.machine.count !== undefined && queue.machine.count !== declared.count) {
-                problems.push(
-                    `${where}: field machine.count: ${queue.machine.count} does not match machine type ${queue.machine.type} (${declared.count ?? 0} accelerators)`,
-                );
+                problems.push(`${where}: field machine.count: ${queue.machine.count} does not match machine type ${queue.machine.type} (${declared.count ?? 0} accelerators)`);
             }
         }
     }
     if (queue.provider === "gke") {
-        if (!queue.gke) {
-            problems.push(`${where}: missing field "gke"`);
-        } else {
-            for (const cluster of queue.gke.clusters) {
-                const gke = catalog.gkeClusters[cluster];
-                if (!gke) {
-                    problems.push(
-                        `${where}: field gke.clusters: unknown GKE cluster "${cluster}"${didYouMean(cluster, Object.keys(catalog.gkeClusters))}`,
-                    );
-                } else if (gke.autopilot) {
-                    problems.push(`${where}: field gke.clusters: "${cluster}" is an Autopilot cluster and takes no node pools`);
-                }
+        for (const cluster of queue.gke.clusters) {
+            const gke = catalog.gkeClusters[cluster];
+            if (!gke) {
+                problems.push(`${where}: field gke.clusters: unknown GKE cluster "${cluster}"${didYouMean(cluster, Object.keys(catalog.gkeClusters))}`);
+            } else if (gke.autopilot) {
+                problems.push(`${where}: field gke.clusters: "${cluster}" is an Autopilot cluster and takes no node pools`);
             }
         }
     }
-    if (queue.provider === "tpu") {
-        if (!queue.tpu) {
-            problems.push(`${where}: missing field "tpu"`);
-        } else if (queue.machine && queue.machine.type !== queue.tpu.acceleratorType) {
-            problems.push(
-                `${where}: field tpu.acceleratorType: ${queue.tpu.acceleratorType} differs from machine.type ${queue.machine.type}`,
-            );
-        }
+    if (queue.provider === "tpu" && queue.machine.type !== queue.tpu.acceleratorType) {
+        problems.push(`${where}: field tpu.acceleratorType: ${queue.tpu.acceleratorType} differs from machine.type ${queue.machine.type}`);
     }
-    if (queue.provider === "gce" && !queue.gce) problems.push(`${where}: missing field "gce"`);
-    if (queue.provider === "k8s" && !queue.k8s) problems.push(`${where}: missing field "k8s"`);
-    if (queue.aws?.imageId && queue.aws.imageIdParameter) {
+    if (queue.provider === "aws" && queue.aws?.imageId && queue.aws.imageIdParameter) {
         problems.push(`${where}: field aws.imageId: set either imageId or imageIdParameter, not both`);
     }
     return problems;
@@ -115,11 +69,12 @@ export function catalogProblems(catalog: Catalog): string[] {
     for (const queue of catalog.queues) problems.push(...queueProblems(catalog, queue));
 
     for (const queue of catalog.queues) {
+        if (queue.provider !== "aws") continue;
         for (const target of queue.aws?.rollsAmiTo ?? []) {
             const rolled = byName.get(target);
             if (!rolled) {
                 problems.push(`queue "${queue.name}": field aws.rollsAmiTo: unknown queue "${target}"${didYouMean(target, byName.keys())}`);
-            } else if (!rolled.aws?.imageIdParameter) {
+            } else if (rolled.provider !== "aws" || !rolled.aws?.imageIdParameter) {
                 problems.push(`queue "${queue.name}": field aws.rollsAmiTo: queue "${target}" does not boot from an AMI parameter`);
             }
         }
@@ -128,9 +83,7 @@ export function catalogProblems(catalog: Catalog): string[] {
     for (const [name, device] of Object.entries(catalog.devices)) {
         if (device.plugin !== "amd" && !device.template) problems.push(`device "${name}": missing field "template"`);
         if (device.plugin === "amd" && device.amdGpus === undefined) problems.push(`device "${name}": missing field "amdGpus"`);
-        if (device.plugin !== "amd" && device.amdGpus !== undefined) {
-            problems.push(`device "${name}": field amdGpus: only allowed with plugin amd`);
-        }
+        if (device.plugin !== "amd" && device.amdGpus !== undefined) problems.push(`device "${name}": field amdGpus: only allowed with plugin amd`);
     }
     if (catalog.devices[DEFAULT_DEVICE]?.plugin === "amd") {
         problems.push(`device "${DEFAULT_DEVICE}": field plugin: the default device cannot be an AMD device`);
@@ -139,9 +92,7 @@ export function catalogProblems(catalog: Catalog): string[] {
     catalog.routing.forEach((rule, index) => {
         const where = `routing rule ${index + 1}`;
         for (const target of ruleTargets(rule)) {
-            if (!byName.has(target)) {
-                problems.push(`${where}: field queue: unknown queue "${target}"${didYouMean(target, byName.keys())}`);
-            }
+            if (!byName.has(target)) problems.push(`${where}: field queue: unknown queue "${target}"${didYouMean(target, byName.keys())}`);
         }
         for (const device of rule.match?.device ?? []) {
             if (device === DEFAULT_DEVICE || !catalog.devices[device]) {
@@ -157,7 +108,49 @@ export function catalogProblems(catalog: Catalog): string[] {
     return problems;
 }
 
-/** Problems of coherence: reachability of queues and coverage of devices. */
+/**
+ * Whether every step with device `device` that `later` matches is matched by `earlier` too:
+ * then `earlier` wins and `later` is unreachable for that device. `device` undefined stands for
+ * "any device" (a rule without a device condition).
+ */
+export function covers(earlier: RoutingMatch | undefined, later: RoutingMatch | undefined, device: string | undefined): boolean {
+    if (!earlier) return true;
+    const after = later ?? {};
+    if (earlier.device !== undefined && (device === undefined || !earlier.device.includes(device))) return false;
+    if (earlier.numDevices !== undefined && (after.numDevices === undefined || !after.numDevices.every((n) => earlier.numDevices!.includes(n)))) return false;
+    if (earlier.label !== undefined && after.label !== earlier.label) return false;
+    if (earlier.labelPrefix !== undefined) {
+        const prefix = earlier.labelPrefix;
+        const implied = (after.label !== undefined && after.label.startsWith(prefix)) || (after.labelPrefix !== undefined && after.labelPrefix.startsWith(prefix));
+        if (!implied) return false;
+    }
+    if (earlier.labelContains !== undefined) {
+        const part = earlier.labelContains;
+        const implied = [after.label, after.labelPrefix, after.labelContains].some((text) => text !== undefined && text.includes(part));
+        if (!implied) return false;
+    }
+    return true;
+}
+
+/** Rules that an earlier rule makes unreachable, for some device or for every step. */
+export function shadowedRuleProblems(catalog: Catalog): string[] {
+    const problems: string[] = [];
+    catalog.routing.forEach((rule, index) => {
+        if (!rule.match) return; // the default rule: reached by whatever the others leave
+        for (const device of rule.match.device ?? [undefined]) {
+            const earlier = catalog.routing.slice(0, index).findIndex((other) => covers(other.match, rule.match, device));
+            if (earlier < 0) continue;
+            problems.push(
+                device === undefined
+                    ? `routing rule ${index + 1}: field match: unreachable: routing rule ${earlier + 1} matches every step it matches`
+                    : `routing rule ${index + 1}: field match.device: unreachable for device "${device}": routing rule ${earlier + 1} matches every such step first`,
+            );
+        }
+    });
+    return problems;
+}
+
+/** Problems of coherence: reachability of queues, coverage of devices, shadowed rules. */
 export function lintProblems(catalog: Catalog): string[] {
     const problems = catalogProblems(catalog);
     const routedTo = new Map<string, number>();
@@ -183,5 +176,6 @@ export function lintProblems(catalog: Catalog): string[] {
         if (rules.length === 0) problems.push(`device "${device}": no routing rule names this device`);
         if (rules.length > 1) problems.push(`device "${device}": named by more than one routing rule (${rules.join(", ")})`);
     }
+    problems.push(...shadowedRuleProblems(catalog));
     return problems;
 }

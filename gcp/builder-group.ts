@@ -7,7 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import { agentReadableSecrets } from "./fleet-secrets";
 import type { BuilderLayout } from "./layout";
-import { labelValue, slug } from "./names";
+import { dnsLabel } from "../lib/names";
+import { labelValue } from "./names";
 import { AGENT_PROJECT_ROLES, LeastPrivilegeServiceAccount } from "./service-account";
 import { agentTags, renderStartupScript } from "./startup-script";
 
@@ -25,23 +26,48 @@ export function queueJobsMetric(org: string, queue: string): { name: string; fil
     };
 }
 
-export interface BuilderGroupArgs {
-    layout: BuilderLayout;
-    project: string;
-    network: string;
-    buildkiteOrg: string;
-    /** Secret id → `secretId` output of the fleet's secrets. */
-    secrets: Record<string, pulumi.Input<string>>;
-    hfTokenSecretId: string;
-    analyticsTokenSecretId: string;
-    registry: { location: string; host: string; repository: pulumi.Input<string> };
-    /** Provider of the group's region. */
-    provider: gcp.Provider;
-    /** Provider of the project's global resources. */
-    projectProvider: gcp.Provider;
+/** The CI registry, as the agents reach it. */
+export interface AgentRegistry {
+    /** Region of the registry. */
+    readonly location: string;
+    /** Host agents log in to, like `us-central1-docker.pkg.dev`. */
+    readonly host: string;
+    /** Repository id (an output, so bindings wait for the repository). */
+    readonly repository: pulumi.Input<string>;
 }
 
+export interface BuilderGroupArgs {
+    /** The queue's builders, from the catalog (`layoutGcpFleet`). */
+    readonly layout: BuilderLayout;
+    /** Project of the builders (and of the secrets and registry they use). */
+    readonly project: string;
+    /** VPC network the builders join. */
+    readonly network: string;
+    /** Buildkite organization slug: the autoscaler's metric is named after it. */
+    readonly buildkiteOrg: string;
+    /** Secret id → `secretId` output of the fleet's secrets. */
+    readonly secrets: Readonly<Record<string, pulumi.Input<string>>>;
+    /** Secret Manager id of the Hugging Face token. */
+    readonly hfTokenSecretId: string;
+    /** Secret Manager id of the test analytics token. */
+    readonly analyticsTokenSecretId: string;
+    /** The registry the builders push test images to. */
+    readonly registry: AgentRegistry;
+}
+
+/**
+ * The CPU builders of one `gce` queue. Pass the project's provider in `opts.provider`; every
+ * resource names its region.
+ */
 export class BuilderGroup extends pulumi.ComponentResource {
+    /** The builders' service account. */
+    public readonly serviceAccount: LeastPrivilegeServiceAccount;
+    /** The instance template. */
+    public readonly template: gcp.compute.InstanceTemplate;
+    /** The regional managed instance group. */
+    public readonly groupManager: gcp.compute.RegionInstanceGroupManager;
+    /** The autoscaler of the group. */
+    public readonly autoscaler: gcp.compute.RegionAutoscaler;
     public readonly instanceGroup: pulumi.Output<string>;
     public readonly serviceAccountEmail: pulumi.Output<string>;
 
@@ -66,11 +92,10 @@ export class BuilderGroup extends pulumi.ComponentResource {
                 // Builders push the test images of the queue's stage; the test repository holds no
                 // postmerge or release artifacts.
                 registry: { project: args.project, location: args.registry.location, repository: args.registry.repository, access: "write" },
-                provider: args.projectProvider,
-                sharedProvider: args.projectProvider,
             },
             { parent: this },
         );
+        this.serviceAccount = account;
         this.serviceAccountEmail = account.email;
 
         const template = new gcp.compute.InstanceTemplate(
@@ -104,28 +129,30 @@ export class BuilderGroup extends pulumi.ComponentResource {
                 },
                 labels: { "ci-queue": labelValue(queue) },
             },
-            { parent: this, provider: args.provider, dependsOn: [account] },
+            { parent: this, dependsOn: [account] },
         );
+        this.template = template;
 
         const group = new gcp.compute.RegionInstanceGroupManager(
             name,
             {
-                name: slug(queue),
+                name: dnsLabel(queue),
                 project: args.project,
                 region: layout.region,
-                baseInstanceName: slug(queue),
+                baseInstanceName: dnsLabel(queue),
                 versions: [{ name: "primary", instanceTemplate: template.selfLinkUnique }],
                 updatePolicy: { type: "OPPORTUNISTIC", minimalAction: "REPLACE", maxSurgeFixed: 0, maxUnavailableFixed: 3, instanceRedistributionType: "NONE" },
             },
-            { parent: this, provider: args.provider, ignoreChanges: ["targetSize"], deleteBeforeReplace: true },
+            { parent: this, ignoreChanges: ["targetSize"], deleteBeforeReplace: true },
         );
+        this.groupManager = group;
         this.instanceGroup = group.instanceGroup;
 
         const metric = queueJobsMetric(args.buildkiteOrg, queue);
-        new gcp.compute.RegionAutoscaler(
+        this.autoscaler = new gcp.compute.RegionAutoscaler(
             name,
             {
-                name: slug(queue),
+                name: dnsLabel(queue),
                 project: args.project,
                 region: layout.region,
                 target: group.id,
@@ -138,7 +165,7 @@ export class BuilderGroup extends pulumi.ComponentResource {
                     scaleInControl: { maxScaledInReplicas: { fixed: 1 }, timeWindowSec: 900 },
                 },
             },
-            { parent: this, provider: args.provider, deleteBeforeReplace: true },
+            { parent: this, deleteBeforeReplace: true },
         );
         this.registerOutputs({ instanceGroup: this.instanceGroup, serviceAccountEmail: this.serviceAccountEmail });
     }

@@ -5,16 +5,19 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
+import { ProblemsError } from "../lib/problems";
 
 export interface FleetSecretsArgs {
     /** Project holding the secrets. */
-    project: string;
+    readonly project: string;
     /** Secret ids: agent tokens per Buildkite cluster, HF token, analytics token. */
-    secretIds: string[];
-    provider: gcp.Provider;
+    readonly secretIds: readonly string[];
 }
 
+/** The secrets agents read at boot, without values. Pass the project's provider in `opts.provider`. */
 export class FleetSecrets extends pulumi.ComponentResource {
+    /** The secrets, by id. */
+    public readonly secrets: Record<string, gcp.secretmanager.Secret> = {};
     /** Secret id → the secret's `secretId` output, which orders IAM after creation. */
     public readonly secretIds: Record<string, pulumi.Output<string>> = {};
 
@@ -25,8 +28,9 @@ export class FleetSecrets extends pulumi.ComponentResource {
                 secretId,
                 { project: args.project, secretId, replication: { auto: {} }, labels: { purpose: "buildkite-ci" } },
                 // Deleting a secret loses the token set out of band: keep it unless removed on purpose.
-                { parent: this, provider: args.provider, protect: true },
+                { parent: this, protect: true },
             );
+            this.secrets[secretId] = secret;
             this.secretIds[secretId] = secret.secretId;
         }
         this.registerOutputs({ secretIds: this.secretIds });
@@ -39,14 +43,12 @@ export class FleetSecrets extends pulumi.ComponentResource {
  */
 export function agentReadableSecrets(
     who: string,
-    ids: string[],
-    declared: Record<string, pulumi.Input<string>>,
+    ids: readonly string[],
+    declared: Readonly<Record<string, pulumi.Input<string>>>,
 ): Record<string, pulumi.Input<string>> {
     const readable: Record<string, pulumi.Input<string>> = {};
-    for (const id of ids) {
-        const secret = declared[id];
-        if (secret === undefined) throw new pulumi.RunError(`${who}: secret ${id} is not declared by the fleet`);
-        readable[id] = secret;
-    }
+    const missing = ids.filter((id) => declared[id] === undefined);
+    if (missing.length > 0) throw new ProblemsError(missing.map((id) => `${who}: secret ${id} is not declared by the fleet`));
+    for (const id of ids) readable[id] = declared[id];
     return readable;
 }

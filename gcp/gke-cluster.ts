@@ -14,15 +14,14 @@ import { QUEUE_NODE_LABEL, type GkeClusterLayout, type L4PoolLayout } from "./la
 const CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform";
 
 export interface GkeCiClusterArgs {
-    project: string;
-    /** The cluster and its pools, from the catalog. */
-    layout: GkeClusterLayout;
+    /** Project of the cluster. */
+    readonly project: string;
+    /** The cluster and its pools, from the catalog (`layoutGcpFleet`). */
+    readonly layout: GkeClusterLayout;
     /** VPC network of the cluster. */
-    network: string;
+    readonly network: string;
     /** Least-privilege service account of the nodes (never the default compute account). */
-    nodeServiceAccount: pulumi.Input<string>;
-    /** Provider of the cluster's project and region. */
-    provider: gcp.Provider;
+    readonly nodeServiceAccount: pulumi.Input<string>;
 }
 
 /** The node pool arguments of one L4 pool (pure, so tests read them without mocks). */
@@ -38,7 +37,7 @@ export function l4NodePoolArgs(
         project,
         cluster,
         location: layout.region,
-        nodeLocations: layout.zones,
+        nodeLocations: [...layout.zones],
         autoscaling: { totalMinNodeCount: pool.minNodes, totalMaxNodeCount: pool.maxNodes, locationPolicy: "ANY" },
         management: { autoRepair: true, autoUpgrade: true },
         // L4 capacity is scarce: replace nodes one at a time instead of asking for surge GPUs.
@@ -61,10 +60,19 @@ export function l4NodePoolArgs(
     };
 }
 
+/**
+ * A GKE cluster of the fleet with its L4 node pools, and a Kubernetes provider for it when it has
+ * pools (the agent stack is installed through it, from `fleet.ts`). Pass the project's provider in
+ * `opts.provider`.
+ */
 export class GkeCiCluster extends pulumi.ComponentResource {
+    /** The cluster. */
+    public readonly cluster: gcp.container.Cluster;
+    /** Its node pools, by queue. */
+    public readonly nodePools: Record<string, gcp.container.NodePool> = {};
     public readonly clusterName: pulumi.Output<string>;
     public readonly endpoint: pulumi.Output<string>;
-    /** Kubernetes provider of this cluster; only clusters that serve queues need one. */
+    /** Kubernetes provider of this cluster; only clusters with pools (queues to serve) get one. */
     public readonly kubeProvider?: kubernetes.Provider;
 
     constructor(name: string, args: GkeCiClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -88,13 +96,13 @@ export class GkeCiCluster extends pulumi.ComponentResource {
                       enableAutopilot: true,
                       clusterAutoscaling: { autoProvisioningDefaults: { serviceAccount: args.nodeServiceAccount, oauthScopes: [CLOUD_PLATFORM_SCOPE] } },
                   },
-                  { parent: this, provider: args.provider },
+                  { parent: this },
               )
             : new gcp.container.Cluster(
                   name,
                   {
                       ...common,
-                      nodeLocations: layout.zones,
+                      nodeLocations: [...layout.zones],
                       removeDefaultNodePool: true,
                       initialNodeCount: 1,
                       // The short-lived default pool also runs as the least-privilege account.
@@ -106,20 +114,20 @@ export class GkeCiCluster extends pulumi.ComponentResource {
                       workloadIdentityConfig: { workloadPool: `${args.project}.svc.id.goog` },
                       enableShieldedNodes: true,
                   },
-                  { parent: this, provider: args.provider, ignoreChanges: ["nodeConfig", "initialNodeCount"] },
+                  { parent: this, ignoreChanges: ["nodeConfig", "initialNodeCount"] },
               );
+        this.cluster = cluster;
         this.clusterName = cluster.name;
         this.endpoint = cluster.endpoint;
 
         for (const pool of layout.pools) {
-            new gcp.container.NodePool(`${name}-${pool.name}`, l4NodePoolArgs(args.project, cluster.name, layout, pool, args.nodeServiceAccount), {
+            this.nodePools[pool.queue] = new gcp.container.NodePool(`${name}-${pool.name}`, l4NodePoolArgs(args.project, cluster.name, layout, pool, args.nodeServiceAccount), {
                 parent: this,
-                provider: args.provider,
                 deleteBeforeReplace: true,
             });
         }
 
-        if (layout.agentQueues.length > 0) {
+        if (layout.pools.length > 0) {
             this.kubeProvider = new kubernetes.Provider(
                 `${name}-k8s`,
                 {

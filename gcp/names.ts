@@ -3,15 +3,8 @@
  * queue (and VM index), so renaming one queue never renames, and so never replaces, another.
  */
 import { createHash } from "crypto";
+import { dnsLabel } from "../lib/names";
 
-/** A DNS-1123 label from a catalog name: `tpu_v6e_queue` → `tpu-v6e-queue`. */
-export function slug(name: string): string {
-    return name
-        .toLowerCase()
-        .replace(/[^a-z0-9-]+/g, "-")
-        .replace(/-+/g, "-")
-        .replace(/^-|-$/g, "");
-}
 
 function shortHash(text: string): string {
     return createHash("sha256").update(text).digest("hex").slice(0, 6);
@@ -28,17 +21,17 @@ export function fitName(name: string, max: number): string {
  * The prefix keeps ids of agents apart from the project's other accounts.
  */
 export function agentServiceAccountId(queue: string): string {
-    return fitName(`bk-${slug(queue)}`, 30);
+    return fitName(`bk-${dnsLabel(queue)}`, 30);
 }
 
 /** Name of the TPU VM with this index in a queue's pool: stable per index. */
 export function tpuVmName(queue: string, index: number): string {
-    return fitName(`${slug(queue)}-${index}`, 61);
+    return fitName(`${dnsLabel(queue)}-${index}`, 61);
 }
 
 /** Name of a GKE node pool (at most 40 characters). */
 export function nodePoolName(queue: string): string {
-    return fitName(slug(queue), 40);
+    return fitName(dnsLabel(queue), 40);
 }
 
 /** A GCP label value (lowercase letters, digits, `_` and `-`, at most 63 characters). */

@@ -1,7 +1,7 @@
 /**
- * Explicit `gcp.Provider`s: one per project for global resources (service accounts, IAM, secrets)
- * and one per project and region. No resource of the stack uses the default provider, so the
- * stack's project and region never depend on the machine that runs `pulumi up`.
+ * Explicit `gcp.Provider`s, one per project. Every GCP resource of the fleet names its own region
+ * or zone, so a provider carries only the project (and the fleet's labels); no resource uses the
+ * default provider, so nothing depends on the machine that runs `pulumi up`.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
@@ -9,31 +9,21 @@ import * as gcp from "@pulumi/gcp";
 /** Labels every GCP resource carries (the provider adds them). */
 export const FLEET_LABELS = { "managed-by": "pulumi", fleet: "vllm-ci" } as const;
 
+/** The fleet's GCP providers, by project. Components receive theirs in `opts.provider`. */
 export class GcpProviders {
-    private readonly global = new Map<string, gcp.Provider>();
-    private readonly regional = new Map<string, gcp.Provider>();
+    private readonly byProject = new Map<string, gcp.Provider>();
 
-    /** Creates the providers of every project and region the fleet uses. */
-    constructor(regionsByProject: Record<string, string[]>, opts?: pulumi.CustomResourceOptions) {
-        for (const [project, regions] of Object.entries(regionsByProject)) {
-            this.global.set(project, new gcp.Provider(`gcp-${project}`, { project, defaultLabels: { ...FLEET_LABELS } }, opts));
-            for (const region of regions) {
-                this.regional.set(`${project}/${region}`, new gcp.Provider(`gcp-${project}-${region}`, { project, region, defaultLabels: { ...FLEET_LABELS } }, opts));
-            }
+    /** Creates the provider of every project the fleet uses (named `gcp-<project>`). */
+    constructor(projects: readonly string[], opts?: pulumi.CustomResourceOptions) {
+        for (const project of projects) {
+            this.byProject.set(project, new gcp.Provider(`gcp-${project}`, { project, defaultLabels: { ...FLEET_LABELS } }, opts));
         }
     }
 
-    /** The provider of a project's global resources. */
+    /** The provider of a project. */
     forProject(project: string): gcp.Provider {
-        const provider = this.global.get(project);
+        const provider = this.byProject.get(project);
         if (!provider) throw new Error(`no GCP provider for project ${project}`);
-        return provider;
-    }
-
-    /** The provider of a project's region. */
-    forRegion(project: string, region: string): gcp.Provider {
-        const provider = this.regional.get(`${project}/${region}`);
-        if (!provider) throw new Error(`no GCP provider for project ${project}, region ${region}`);
         return provider;
     }
 }

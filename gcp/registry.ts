@@ -10,13 +10,20 @@ export function imageRetentionPolicy(days: number): gcp.types.input.artifactregi
 }
 
 export interface CiRegistryArgs {
-    project: string;
+    /** Project of the repository. */
+    readonly project: string;
     /** Region of the repository. */
-    location: string;
-    provider: gcp.Provider;
+    readonly location: string;
 }
 
+/**
+ * The CI registry: a Docker repository whose images are deleted after `CI_REGISTRY.retentionDays`.
+ * Pass the project's provider in `opts.provider`.
+ */
 export class CiRegistry extends pulumi.ComponentResource {
+    /** The Artifact Registry repository. */
+    public readonly repository: gcp.artifactregistry.Repository;
+    /** Repository id, for IAM bindings (an output, so they wait for the repository). */
     public readonly repositoryId: pulumi.Output<string>;
     /** Host agents log in to, like `us-central1-docker.pkg.dev`. */
     public readonly host: string;
@@ -36,8 +43,9 @@ export class CiRegistry extends pulumi.ComponentResource {
                 cleanupPolicyDryRun: false,
                 cleanupPolicies: [imageRetentionPolicy(CI_REGISTRY.retentionDays)],
             },
-            { parent: this, provider: args.provider },
+            { parent: this },
         );
+        this.repository = repository;
         this.repositoryId = repository.repositoryId;
         this.host = `${args.location}-docker.pkg.dev`;
         this.url = pulumi.interpolate`${this.host}/${args.project}/${repository.repositoryId}`;

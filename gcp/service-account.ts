@@ -13,29 +13,45 @@ export const GKE_NODE_PROJECT_ROLES = ["roles/container.defaultNodeServiceAccoun
 export const SECRET_ACCESSOR_ROLE = "roles/secretmanager.secretAccessor";
 export const REGISTRY_ROLES = { read: "roles/artifactregistry.reader", write: "roles/artifactregistry.writer" } as const;
 
-export interface LeastPrivilegeServiceAccountArgs {
-    /** Project the account lives in (and gets `projectRoles` in). */
-    project: string;
-    /** Account id (6 to 30 characters). */
-    accountId: string;
-    /** What the account is for, shown in the console. */
-    description: string;
-    /** Roles on the account's project. */
-    projectRoles: readonly string[];
-    /** Secrets the account may read: secret id → the Secret's `secretId` output (orders creation). */
-    readableSecrets: Record<string, pulumi.Input<string>>;
-    /** Project holding those secrets. */
-    secretsProject: string;
-    /** Access to the CI registry. */
-    registry?: { project: string; location: string; repository: pulumi.Input<string>; access: keyof typeof REGISTRY_ROLES };
-    /** Provider of the account's project (global resources). */
-    provider: gcp.Provider;
-    /** Provider of the secrets' and registry's project. */
-    sharedProvider: gcp.Provider;
+/** A role on the CI registry. */
+export interface RegistryAccess {
+    /** Project of the registry. */
+    readonly project: string;
+    /** Region of the registry. */
+    readonly location: string;
+    /** Repository id (an output, so the binding waits for the repository). */
+    readonly repository: pulumi.Input<string>;
+    /** Pull only, or push too. */
+    readonly access: keyof typeof REGISTRY_ROLES;
 }
 
+export interface LeastPrivilegeServiceAccountArgs {
+    /** Project the account lives in (and gets `projectRoles` in). */
+    readonly project: string;
+    /** Account id (6 to 30 characters). */
+    readonly accountId: string;
+    /** What the account is for, shown in the console. */
+    readonly description: string;
+    /** Roles on the account's project. */
+    readonly projectRoles: readonly string[];
+    /** Secrets the account may read: secret id → the Secret's `secretId` output (orders creation). */
+    readonly readableSecrets: Readonly<Record<string, pulumi.Input<string>>>;
+    /** Project holding those secrets (bindings name it, so one provider serves both projects). */
+    readonly secretsProject: string;
+    /** Access to the CI registry. */
+    readonly registry?: RegistryAccess;
+}
+
+/**
+ * A service account with exactly the access one kind of VM or node needs. Pass the provider of
+ * the account's project in `opts.provider`; bindings in other projects name their project.
+ */
 export class LeastPrivilegeServiceAccount extends pulumi.ComponentResource {
+    /** The service account. */
+    public readonly account: gcp.serviceaccount.Account;
+    /** Its email. */
     public readonly email: pulumi.Output<string>;
+    /** `serviceAccount:<email>`, as IAM bindings name it. */
     public readonly member: pulumi.Output<string>;
 
     constructor(name: string, args: LeastPrivilegeServiceAccountArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -43,8 +59,9 @@ export class LeastPrivilegeServiceAccount extends pulumi.ComponentResource {
         const account = new gcp.serviceaccount.Account(
             name,
             { project: args.project, accountId: args.accountId, displayName: args.accountId, description: args.description },
-            { parent: this, provider: args.provider },
+            { parent: this },
         );
+        this.account = account;
         this.email = account.email;
         this.member = pulumi.interpolate`serviceAccount:${account.email}`;
 
@@ -52,14 +69,14 @@ export class LeastPrivilegeServiceAccount extends pulumi.ComponentResource {
             new gcp.projects.IAMMember(
                 `${name}-${role.replace(/^roles\//, "")}`,
                 { project: args.project, role, member: this.member },
-                { parent: this, provider: args.provider },
+                { parent: this },
             );
         }
         for (const [secretId, secret] of Object.entries(args.readableSecrets)) {
             new gcp.secretmanager.SecretIamMember(
                 `${name}-reads-${secretId}`,
                 { project: args.secretsProject, secretId: secret, role: SECRET_ACCESSOR_ROLE, member: this.member },
-                { parent: this, provider: args.sharedProvider },
+                { parent: this },
             );
         }
         if (args.registry) {
@@ -72,7 +89,7 @@ export class LeastPrivilegeServiceAccount extends pulumi.ComponentResource {
                     role: REGISTRY_ROLES[args.registry.access],
                     member: this.member,
                 },
-                { parent: this, provider: args.sharedProvider },
+                { parent: this },
             );
         }
         this.registerOutputs({ email: this.email });

@@ -8,8 +8,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import * as tls from "@pulumi/tls";
 import { agentReadableSecrets } from "./fleet-secrets";
+import type { AgentRegistry } from "./builder-group";
 import type { TpuPoolLayout } from "./layout";
-import { labelValue, slug } from "./names";
+import { dnsLabel } from "../lib/names";
+import { labelValue } from "./names";
 import { AGENT_PROJECT_ROLES, LeastPrivilegeServiceAccount } from "./service-account";
 import { agentTags, renderStartupScript } from "./startup-script";
 
@@ -17,28 +19,35 @@ import { agentTags, renderStartupScript } from "./startup-script";
 export const TPU_DATA_DISK_DEVICE = "/dev/disk/by-id/google-persistent-disk-1";
 
 export interface TpuAgentPoolArgs {
-    layout: TpuPoolLayout;
-    network: string;
+    /** The queue's VMs, from the catalog (`layoutGcpFleet`). */
+    readonly layout: TpuPoolLayout;
+    /** VPC network the VMs join. */
+    readonly network: string;
     /** Project holding the secrets (and the registry). */
-    sharedProject: string;
+    readonly sharedProject: string;
     /** Secret id → `secretId` output of the fleet's secrets. */
-    secrets: Record<string, pulumi.Input<string>>;
-    hfTokenSecretId: string;
-    analyticsTokenSecretId: string;
-    registry: { location: string; repository: pulumi.Input<string> };
-    /** Provider of the TPU project's zone region. */
-    provider: gcp.Provider;
-    /** Provider of the TPU project's global resources. */
-    projectProvider: gcp.Provider;
-    /** Provider of the shared project (secrets, registry). */
-    sharedProvider: gcp.Provider;
-    /** Provider generating SSH keys for multi-host slices. */
-    tlsProvider: tls.Provider;
+    readonly secrets: Readonly<Record<string, pulumi.Input<string>>>;
+    /** Secret Manager id of the Hugging Face token. */
+    readonly hfTokenSecretId: string;
+    /** Secret Manager id of the test analytics token. */
+    readonly analyticsTokenSecretId: string;
+    /** The registry the agents pull test images from. */
+    readonly registry: Pick<AgentRegistry, "location" | "repository">;
 }
 
+/**
+ * The TPU VMs of one TPU queue. Pass the TPU project's provider and the TLS provider in
+ * `opts.providers` (`{ gcp, tls }`); every resource names its project and zone.
+ */
 export class TpuAgentPool extends pulumi.ComponentResource {
     /** Names of the VMs, by index. */
-    public readonly vmNames: string[];
+    public readonly vmNames: readonly string[];
+    /** The VMs, by name. */
+    public readonly vms: Record<string, gcp.tpu.V2Vm> = {};
+    /** Their data disks, by VM name (none when the queue has no data disk). */
+    public readonly dataDisks: Record<string, gcp.compute.Disk> = {};
+    /** The agents' service account. */
+    public readonly serviceAccount: LeastPrivilegeServiceAccount;
     public readonly serviceAccountEmail: pulumi.Output<string>;
 
     constructor(name: string, args: TpuAgentPoolArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -53,17 +62,17 @@ export class TpuAgentPool extends pulumi.ComponentResource {
 
         let sshKey: { secretId: string; publicKey: pulumi.Output<string> } | undefined;
         if (layout.hosts > 1) {
-            const key = new tls.PrivateKey(`${name}-worker-ssh-key`, { algorithm: "ED25519" }, { parent: this, provider: args.tlsProvider });
-            const secretId = `${slug(queue)}-worker-ssh-key`;
+            const key = new tls.PrivateKey(`${name}-worker-ssh-key`, { algorithm: "ED25519" }, { parent: this });
+            const secretId = `${dnsLabel(queue)}-worker-ssh-key`;
             const secret = new gcp.secretmanager.Secret(
                 secretId,
                 { project: args.sharedProject, secretId, replication: { auto: {} }, labels: { purpose: "tpu-worker-ssh", "ci-queue": labelValue(queue) } },
-                { parent: this, provider: args.sharedProvider },
+                { parent: this },
             );
             new gcp.secretmanager.SecretVersion(
                 `${secretId}-version`,
                 { secret: secret.id, secretData: pulumi.secret(key.privateKeyOpenssh) },
-                { parent: this, provider: args.sharedProvider },
+                { parent: this },
             );
             readable[secretId] = secret.secretId;
             sshKey = { secretId, publicKey: key.publicKeyOpenssh.apply((k) => k.trim()) };
@@ -79,11 +88,10 @@ export class TpuAgentPool extends pulumi.ComponentResource {
                 readableSecrets: readable,
                 secretsProject: args.sharedProject,
                 registry: { project: args.sharedProject, location: args.registry.location, repository: args.registry.repository, access: "read" },
-                provider: args.projectProvider,
-                sharedProvider: args.sharedProvider,
             },
             { parent: this },
         );
+        this.serviceAccount = account;
         this.serviceAccountEmail = account.email;
 
         this.vmNames = layout.vmNames;
@@ -93,9 +101,10 @@ export class TpuAgentPool extends pulumi.ComponentResource {
                       `${vmName}-data`,
                       { name: `${vmName}-data`, project: layout.project, zone: layout.zone, type: layout.dataDisk.type, size: layout.dataDisk.sizeGb },
                       // Fixed names: the old disk must go before its replacement is created.
-                      { parent: this, provider: args.provider, deleteBeforeReplace: true },
+                      { parent: this, deleteBeforeReplace: true },
                   )
                 : undefined;
+            if (disk) this.dataDisks[vmName] = disk;
             const startupScript = (sshPublicKey: string) =>
                 renderStartupScript("tpu", {
                     QUEUE: queue,
@@ -109,7 +118,7 @@ export class TpuAgentPool extends pulumi.ComponentResource {
                     SSH_KEY_SECRET: sshKey?.secretId ?? "",
                     SSH_PUBLIC_KEY: sshPublicKey,
                 });
-            new gcp.tpu.V2Vm(
+            this.vms[vmName] = new gcp.tpu.V2Vm(
                 vmName,
                 {
                     name: vmName,
@@ -125,7 +134,7 @@ export class TpuAgentPool extends pulumi.ComponentResource {
                     metadata: { "startup-script": sshKey ? sshKey.publicKey.apply(startupScript) : startupScript("") },
                     labels: { "ci-queue": labelValue(queue) },
                 },
-                { parent: this, provider: args.provider, dependsOn: [account], deleteBeforeReplace: true },
+                { parent: this, dependsOn: [account], deleteBeforeReplace: true },
             );
         }
         this.registerOutputs({ vmNames: this.vmNames, serviceAccountEmail: this.serviceAccountEmail });

@@ -5,36 +5,48 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as kubernetes from "@pulumi/kubernetes";
+import { ProblemsError } from "../lib/problems";
 import { AGENT_STACK_K8S_CHART, JOB_SECRETS } from "./chart";
 import { PRIORITY_CLASSES, priorityClassDescription, type PriorityClassName } from "./priority-classes";
 import { agentStackValues, queueSetProblem, releaseName, type AgentStackQueue } from "./values";
 
 export interface AgentStackK8sArgs {
-    /** Provider of the cluster the stack is installed on (no default provider is ever used). */
-    provider: pulumi.ProviderResource;
     /** Namespace created for the controllers and their job pods. */
-    namespace: string;
+    readonly namespace: string;
     /** agent-stack-k8s chart version, for example `0.47.0`. */
-    chartVersion: pulumi.Input<string>;
+    readonly chartVersion: pulumi.Input<string>;
     /** The queues served on this cluster: one controller (Helm release) each. */
-    queues: AgentStackQueue[];
+    readonly queues: readonly AgentStackQueue[];
     /** Hugging Face token job pods read from `hf-token-secret` (made a Pulumi secret here). */
-    hfToken: pulumi.Input<string>;
+    readonly hfToken: pulumi.Input<string>;
     /** Test analytics token job pods read from `buildkite-analytics-token-secret` (made secret here). */
-    analyticsToken: pulumi.Input<string>;
+    readonly analyticsToken: pulumi.Input<string>;
 }
 
+/**
+ * The agent stack on one cluster. Pass the cluster's Kubernetes provider in `opts.provider`: no
+ * default provider is ever used, so a missing one is an error rather than the current kubeconfig.
+ */
 export class AgentStackK8s extends pulumi.ComponentResource {
     /** The namespace's name. */
     public readonly namespace: pulumi.Output<string>;
+    /** The namespace. */
+    public readonly namespaceResource: kubernetes.core.v1.Namespace;
     /** Helm release name per queue. */
     public readonly releases: Record<string, pulumi.Output<string>>;
+    /** The Helm releases, by queue. */
+    public readonly helmReleases: Record<string, kubernetes.helm.v3.Release> = {};
+    /** The priority classes, by name. */
+    public readonly priorityClasses: Record<string, kubernetes.scheduling.v1.PriorityClass> = {};
+    /** The Secrets job pods read, by name. */
+    public readonly jobSecrets: Record<string, kubernetes.core.v1.Secret> = {};
 
     constructor(name: string, args: AgentStackK8sArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ci:k8s:AgentStackK8s", name, {}, opts);
+        if (!opts?.provider) throw new ProblemsError([`agent stack ${name}: no Kubernetes provider in opts.provider`]);
         const problem = queueSetProblem(args.queues);
-        if (problem) throw new pulumi.RunError(`agent stack ${name}: ${problem}`);
-        const childOpts = { parent: this, provider: args.provider };
+        if (problem) throw new ProblemsError([`agent stack ${name}: ${problem}`]);
+        const childOpts = { parent: this };
 
         const namespace = new kubernetes.core.v1.Namespace(
             `${name}-namespace`,
@@ -42,10 +54,11 @@ export class AgentStackK8s extends pulumi.ComponentResource {
             childOpts,
         );
         this.namespace = namespace.metadata.name;
+        this.namespaceResource = namespace;
 
         const priorityClasses = (Object.keys(PRIORITY_CLASSES) as PriorityClassName[]).map(
             (className) =>
-                new kubernetes.scheduling.v1.PriorityClass(
+                (this.priorityClasses[className] = new kubernetes.scheduling.v1.PriorityClass(
                     `${name}-${className}`,
                     {
                         metadata: { name: className },
@@ -54,7 +67,7 @@ export class AgentStackK8s extends pulumi.ComponentResource {
                         description: priorityClassDescription(className),
                     },
                     childOpts,
-                ),
+                )),
         );
 
         const jobSecrets = [
@@ -62,7 +75,7 @@ export class AgentStackK8s extends pulumi.ComponentResource {
             { ...JOB_SECRETS.analyticsToken, value: args.analyticsToken },
         ].map(
             (secret) =>
-                new kubernetes.core.v1.Secret(
+                (this.jobSecrets[secret.name] = new kubernetes.core.v1.Secret(
                     `${name}-${secret.name}`,
                     {
                         metadata: { name: secret.name, namespace: this.namespace },
@@ -70,7 +83,7 @@ export class AgentStackK8s extends pulumi.ComponentResource {
                         stringData: { [secret.key]: pulumi.secret(secret.value) },
                     },
                     { ...childOpts, additionalSecretOutputs: ["data", "stringData"] },
-                ),
+                )),
         );
 
         this.releases = {};
@@ -90,6 +103,7 @@ export class AgentStackK8s extends pulumi.ComponentResource {
                 },
                 { ...childOpts, dependsOn: [...priorityClasses, ...jobSecrets] },
             );
+            this.helmReleases[queue.name] = release;
             this.releases[queue.name] = release.name;
         }
         this.registerOutputs({ namespace: this.namespace, releases: this.releases });

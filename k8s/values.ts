@@ -2,30 +2,34 @@
  * Helm values of one agent-stack-k8s release, as a pure function so that tests validate them
  * against the chart's own JSON schema.
  */
+import { dnsLabel } from "../lib/names";
 import { AGENT_STACK_K8S_CHART, MAX_RELEASE_NAME } from "./chart";
 import { gpuPriorityClass } from "./priority-classes";
+
+/**
+ * A node pool dedicated to a queue: nodes labelled and tainted `<labelKey>=<queue>`, each with
+ * `gpus` GPUs that every job takes whole.
+ */
+export interface DedicatedPool {
+    /** Label (and taint) key whose value is the queue's name. */
+    readonly labelKey: string;
+    /** GPUs per node; a job takes them all. */
+    readonly gpus: number;
+}
 
 /** One Buildkite queue served by an agent-stack-k8s controller. */
 export interface AgentStackQueue {
     /** The Buildkite queue tag the controller takes jobs from. */
-    name: string;
+    readonly name: string;
     /**
      * Existing Kubernetes Secret, in the stack's namespace, whose `BUILDKITE_AGENT_TOKEN` key holds
      * the agent token of the queue's Buildkite cluster. Created out of band: never a plain value.
      */
-    agentTokenSecret: string;
+    readonly agentTokenSecret: string;
     /** Most jobs the controller runs at once; absent: the chart's default. */
-    maxInFlight?: number;
-    /**
-     * A node pool dedicated to the queue: nodes labelled and tainted `<labelKey>=<queue>`, each with
-     * `gpus` GPUs that every job takes whole.
-     */
-    dedicatedPool?: { labelKey: string; gpus: number };
-}
-
-/** A DNS label from a queue name (`gke_l4_1_queue` → `gke-l4-1-queue`). */
-function dnsLabel(name: string): string {
-    return name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/-+/g, "-").replace(/^-|-$/g, "");
+    readonly maxInFlight?: number;
+    /** The node pool the queue's job pods are pinned to, when it has one of its own. */
+    readonly dedicatedPool?: DedicatedPool;
 }
 
 /** The Helm release name of a queue's controller. */
@@ -36,7 +40,7 @@ export function releaseName(queue: string): string {
 }
 
 /** Checks a set of queues can share one namespace; returns the problem, if any. */
-export function queueSetProblem(queues: AgentStackQueue[]): string | undefined {
+export function queueSetProblem(queues: readonly AgentStackQueue[]): string | undefined {
     if (queues.length === 0) return "no queues to serve";
     const byRelease = new Map<string, string>();
     for (const queue of queues) {
@@ -52,7 +56,7 @@ export function queueSetProblem(queues: AgentStackQueue[]): string | undefined {
  * The pod spec patch that lands a queue's job pods on its dedicated pool: they select and tolerate
  * the pool's label/taint, take all of a node's GPUs, and rank by GPU count.
  */
-export function dedicatedPoolPatch(queue: string, pool: { labelKey: string; gpus: number }): Record<string, unknown> {
+export function dedicatedPoolPatch(queue: string, pool: DedicatedPool): Record<string, unknown> {
     return {
         priorityClassName: gpuPriorityClass(pool.gpus),
         nodeSelector: { [pool.labelKey]: queue },

@@ -5,20 +5,34 @@
  * the stack would contain: a tree grouped by component with the inputs that matter and a count per
  * type, or (`--json`) every resource as `{type, name, parent, provider, inputs}` in a stable order.
  */
+import * as path from "path";
 import { parseArgs } from "util";
 import { runWithMocks, type ProgramRun, type RecordedResource } from "./harness";
 import { listStacks, loadStackConfig } from "./stack-config";
 import { summaryKeys } from "./summary";
 
-const USAGE = `usage: npm run plan -- [STACK ...] [--json]
+const USAGE = `usage: npm run plan -- [STACK ...] [--json] [--catalog FILE]
 
 Plans the named stacks (default: every Pulumi.<stack>.yaml) offline, under mocks.
-  --json   print every resource as JSON {type, name, parent, provider, inputs}, secrets as "[secret]"
+  --json          print every resource as JSON {type, name, parent, provider, inputs}, secrets as "[secret]"
+  --catalog FILE  plan another catalog than the stack's (config ci:catalogPath)
   --help   this text`;
 
+/**
+ * The lines of a program error: each problem of the input (the program reports every one of them,
+ * one per line), or the first line of anything else.
+ */
+export function errorLines(error: unknown): string[] {
+    const message = error instanceof Error ? error.message : String(error);
+    const lines = message.split("\n").filter((line) => line.trim() !== "");
+    const isProblemList = error instanceof Error && (error as { __pulumiRunError?: boolean }).__pulumiRunError === true;
+    return isProblemList ? lines : lines.slice(0, 1);
+}
+
 /** Runs the program for one stack under mocks. */
-export async function planStack(stack: string): Promise<ProgramRun> {
+export async function planStack(stack: string, catalogPath?: string): Promise<ProgramRun> {
     const stackConfig = loadStackConfig(stack);
+    if (catalogPath !== undefined) stackConfig.config["ci:catalogPath"] = path.resolve(catalogPath);
     // The program module is loaded lazily so that a usage error costs no Pulumi start-up.
     const { defineFleet } = await import("../fleet");
     return runWithMocks(stackConfig, () => defineFleet() as Record<string, unknown>);
@@ -72,7 +86,7 @@ export function planText(stack: string, run: ProgramRun): string {
 export async function main(argv: string[]): Promise<number> {
     let parsed;
     try {
-        parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: "boolean" }, help: { type: "boolean" } } });
+        parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: "boolean" }, help: { type: "boolean" }, catalog: { type: "string" } } });
     } catch (error) {
         process.stderr.write(`error: ${(error as Error).message}\n${USAGE}\n`);
         return 2;
@@ -92,10 +106,10 @@ export async function main(argv: string[]): Promise<number> {
     for (const stack of stacks) {
         let run: ProgramRun;
         try {
-            run = await planStack(stack);
+            run = await planStack(stack, parsed.values.catalog);
         } catch (error) {
-            // Program errors are meant for people: one line, no stack trace.
-            process.stderr.write(`error: stack ${stack}: ${(error as Error).message.split("\n")[0]}\n`);
+            // Program errors are meant for people: one line per problem, no stack trace.
+            for (const line of errorLines(error)) process.stderr.write(`error: stack ${stack}: ${line}\n`);
             return 2;
         }
         if (parsed.values.json) {

@@ -169,8 +169,19 @@ export async function runWithMocks(options: RunOptions, program: () => Record<st
             options.stack,
             false,
         );
-        const outputs = await pulumi.runtime.runInPulumiStack(async () => program());
+        // A program error is caught here and rethrown after the run: left to Pulumi's stack resource,
+        // it also rejects a promise nobody awaits, and Node exits with that error's stack trace.
+        let programError: { error: unknown } | undefined;
+        const outputs = await pulumi.runtime.runInPulumiStack(async () => {
+            try {
+                return await program();
+            } catch (error) {
+                programError = { error };
+                return {};
+            }
+        });
         await pulumi.runtime.disconnect();
+        if (programError) throw programError.error;
         return { resources: recorded.sort(byUrn), outputs: (outputs ?? {}) as Record<string, unknown> };
     } finally {
         activeRecorder = undefined;

@@ -27,11 +27,6 @@ describe("AWS fleet problems", () => {
 
     const cases: { what: string; edit?: (text: string) => string; settings?: AwsSettings; expected: string | string[] }[] = [
         {
-            what: "an AWS queue outside the trust stages",
-            edit: (text) => replaceAfter(text, "- name: bootstrap", "stage: premerge", "stage: any"),
-            expected: 'queue "bootstrap": field stage: an AWS queue must be premerge, postmerge or release (its IAM policy follows the stage)',
-        },
-        {
             what: "a GPU queue in a trusted stage",
             edit: (text) => replaceAfter(text, "- name: gpu_4_queue", "stage: premerge", "stage: postmerge"),
             expected: 'queue "gpu_4_queue": field stage: GPU queues run pull-request code and must be premerge, not postmerge',

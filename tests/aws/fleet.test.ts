@@ -237,7 +237,7 @@ describe("AWS fleet (aws-prod under mocks)", function () {
     });
 
     describe("warm-cache AMI", () => {
-        const build = catalog.queues.find((q) => q.aws?.buildsAmi)!;
+        const build = awsQueues.find((q) => q.aws?.buildsAmi)!;
         const targets = build.aws!.rollsAmiTo!;
 
         it("creates the AMI parameter with a seed and leaves its later values to the AMI pipeline", () => {

@@ -71,10 +71,17 @@ describe("aws settings", () => {
         it(`refuses ${what}, naming the stack file and the key`, () => {
             const message = readError(values);
             assert.match(message, expected);
-            assert.ok(message.startsWith(`${SOURCE}: config ci:`), message);
-            assert.ok(!message.includes("\n"), "one line");
+            for (const line of message.split("\n")) assert.ok(line.startsWith(`${SOURCE}: config ci:`), line);
         });
     }
+
+    it("collects every problem, one line each, instead of stopping at the first", () => {
+        const lines = readError({ awsHomeRegion: "uswest2", awsWheelsBucket: "vllm_wheels" }).split("\n");
+        assert.equal(lines.length, 3, lines.join("\n"));
+        assert.match(lines[0], /ci:awsAccountId: missing/);
+        assert.match(lines[1], /ci:awsHomeRegion: must be an AWS region/);
+        assert.match(lines[2], /ci:awsWheelsBucket: must be an S3 bucket name/);
+    });
 
     it("reads exactly the AWS keys Pulumi.yaml declares in its AWS section", () => {
         const text = fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8");

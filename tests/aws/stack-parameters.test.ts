@@ -23,7 +23,7 @@ function templateProblems(catalog: Catalog, version: string): string[] {
 
 describe("Elastic CI Stack parameters", () => {
     const catalog = loadCatalog(CATALOG_FILE);
-    const parameters = (name: string) => queueStackParameters(catalog, queueNamed(catalog, name), settings);
+    const parameters = (name: string) => queueStackParameters(catalog, queueNamed(catalog, name, "aws"), settings);
 
     it("names each stack bk-<queue>, with hyphens where CloudFormation refuses underscores", () => {
         assert.equal(stackNameOf("bootstrap"), "bk-bootstrap");
@@ -60,7 +60,7 @@ describe("Elastic CI Stack parameters", () => {
 
     it("gives a GPU queue in a trusted stage read-only ECR all the same", () => {
         const gpuPostmerge = editedCatalog((text) => replaceAfter(text, "- name: gpu_4_queue", "stage: premerge", "stage: postmerge"));
-        assert.equal(queueStackParameters(gpuPostmerge, queueNamed(gpuPostmerge, "gpu_4_queue"), settings).ECRAccessPolicy, "readonly");
+        assert.equal(queueStackParameters(gpuPostmerge, queueNamed(gpuPostmerge, "gpu_4_queue", "aws"), settings).ECRAccessPolicy, "readonly");
     });
 
     it("maps the GPU queues' storage, bootstrap script and lifetime", () => {
@@ -89,7 +89,7 @@ describe("Elastic CI Stack parameters", () => {
         const spot = editedCatalog((text) =>
             replaceAfter(text, "- name: medium_cpu_queue_premerge", "scale: { min: 0, max: 40 }", 'scale: { min: 0, max: 40 }\n    aws: { parameters: { OnDemandPercentage: "70" } }'),
         );
-        assert.equal(queueStackParameters(spot, queueNamed(spot, "medium_cpu_queue_premerge"), settings).OnDemandPercentage, "70");
+        assert.equal(queueStackParameters(spot, queueNamed(spot, "medium_cpu_queue_premerge", "aws"), settings).OnDemandPercentage, "70");
     });
 
     for (const version of TEMPLATE_VERSIONS) {

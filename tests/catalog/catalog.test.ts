@@ -12,6 +12,8 @@ import {
     resolveDevice,
     routeStep,
     amdDevices,
+    queueNamed,
+    queuesOf,
 } from "../../catalog";
 
 const catalogText = fs.readFileSync(DEFAULT_CATALOG_PATH, "utf8");
@@ -24,12 +26,14 @@ function edited(find: string | RegExp, replace: string): string {
     return catalogText.replace(find, replace);
 }
 
+/** Every problem of a bad catalog, one line each naming the file; the message is those lines. */
 function loadError(text: string): string {
     try {
         parseCatalog(text, "queues.yaml");
     } catch (error) {
         assert.ok(error instanceof CatalogError, `expected a CatalogError, got ${String(error)}`);
-        assert.ok(!error.message.includes("\n"), "the message is one line");
+        assert.equal(error.message, error.problems.join("\n"));
+        for (const line of error.problems) assert.match(line, /^queues\.yaml: (queue|routing rule|device|section|machineTypes|top level|defaults|buildkiteClusters|YAML)/);
         return error.message;
     }
     assert.fail("the catalog was accepted");
@@ -61,25 +65,25 @@ describe("catalog: the fleet's queues.yaml", () => {
             assert.ok(queue, `queue ${name} is declared`);
             assert.equal(queue.provider, provider, name);
             assert.equal(queue.machine?.type, type, name);
-            if (max !== undefined) assert.equal(queue.scale?.max, max, name);
+            if (max !== undefined) assert.equal("scale" in queue ? queue.scale?.max : undefined, max, name);
         }
         for (const name of ["small_cpu_queue_release", "cpu_queue_release", "arm64_cpu_queue_release"]) {
             const queue = catalog.queues.find((q) => q.name === name);
             assert.equal(queue?.stage, "release", name);
             assert.equal(queue?.region, "us-east-1", name);
         }
-        const eastPremerge = catalog.queues.find((q) => q.name === "cpu_queue_premerge_us_east_1")!;
+        const eastPremerge = queueNamed(catalog, "cpu_queue_premerge_us_east_1", "aws");
         assert.equal(eastPremerge.aws?.imageIdParameter, "/buildkite/cpu-build-ami/us-east-1");
         assert.deepEqual(eastPremerge.aws?.rootVolume, { iops: 16000, throughputMBps: 1000 });
-        const gpu1 = catalog.queues.find((q) => q.name === "gpu_1_queue")!;
+        const gpu1 = queueNamed(catalog, "gpu_1_queue", "aws");
         assert.equal(gpu1.scale?.terminateAfterJob, true);
-        const gpu4 = catalog.queues.find((q) => q.name === "gpu_4_queue")!;
+        const gpu4 = queueNamed(catalog, "gpu_4_queue", "aws");
         assert.deepEqual([gpu4.scale?.min, gpu4.scale?.idleSeconds, gpu4.scale?.terminateAfterJob], [1, 1200, false]);
         assert.equal(gpu4.machine?.count, 4);
     });
 
     it("has TPU queues for v5e, v6e and v7x, and AMD queues in 1/2/4/8 sizes", () => {
-        const tpuTypes = catalog.queues.filter((q) => q.provider === "tpu").map((q) => q.tpu!.acceleratorType);
+        const tpuTypes = queuesOf(catalog, "tpu").map((q) => q.tpu.acceleratorType);
         for (const type of ["v5litepod-1", "v6e-1", "v6e-8", "tpu7x-2", "tpu7x-8"]) assert.ok(tpuTypes.includes(type), type);
         for (const family of ["mi250", "mi300", "mi325", "mi355"]) {
             for (const n of [1, 2, 4, 8]) {
@@ -90,7 +94,7 @@ describe("catalog: the fleet's queues.yaml", () => {
     });
 
     it("merges provider defaults under the queue's own values", () => {
-        const small = catalog.queues.find((q) => q.name === "small_cpu_queue_postmerge")!;
+        const small = queueNamed(catalog, "small_cpu_queue_postmerge", "aws");
         assert.equal(small.region, "us-west-2", "from defaults.aws");
         assert.equal(small.scale?.max, 10, "from defaults.aws");
         const release = catalog.queues.find((q) => q.name === "cpu_queue_release")!;
@@ -132,9 +136,22 @@ describe("catalog: bad input fails with one line naming file, queue and field", 
         assert.match(loadError("queues: [unclosed\n"), /^queues\.yaml: YAML syntax error/);
     });
 
-    it("rejects a duplicate queue name", () => {
+    it("rejects a duplicate queue name, with every consequence at once", () => {
         const text = edited("  - name: medium_cpu_queue_premerge\n", "  - name: small_cpu_queue_premerge\n");
-        assert.match(loadError(text), /queue "small_cpu_queue_premerge": field name: declared more than once/);
+        assert.deepEqual(loadError(text).split("\n"), [
+            'queues.yaml: queue "small_cpu_queue_premerge": field name: declared more than once',
+            'queues.yaml: routing rule 5: field queue: unknown queue "medium_cpu_queue_premerge" (did you mean "arm64_cpu_queue_premerge"?)',
+        ]);
+    });
+
+    it("rejects an AWS queue outside the trust stages: its IAM follows its stage", () => {
+        const text = edited("  - name: bootstrap\n    provider: aws\n    stage: premerge\n", "  - name: bootstrap\n    provider: aws\n    stage: any\n");
+        assert.equal(loadError(text), 'queues.yaml: queue "bootstrap": field stage: must be one of premerge, postmerge, release');
+    });
+
+    it("rejects a missing provider section, from the provider's schema", () => {
+        const text = edited("    gce: { region: us-central1, preemptible: true }\n  - name: small-cpu-gcp", "  - name: small-cpu-gcp");
+        assert.equal(loadError(text), 'queues.yaml: queue "cpu-gcp": missing field "gce"');
     });
 
     it("rejects an unknown provider", () => {
@@ -185,7 +202,7 @@ describe("catalog: bad input fails with one line naming file, queue and field", 
 });
 
 describe("catalog: `npm run catalog -- lint`", () => {
-    const cli = path.join(__dirname, "..", "..", "catalog", "cli.ts");
+    const cli = path.join(__dirname, "..", "..", "lint", "cli.ts");
     const tsx = path.join(__dirname, "..", "..", "node_modules", ".bin", "tsx");
 
     it("prints a summary and exits 0 on the fleet's catalog", () => {
@@ -200,8 +217,10 @@ describe("catalog: `npm run catalog -- lint`", () => {
         fs.writeFileSync(file, edited("  - name: medium_cpu_queue_premerge\n", "  - name: small_cpu_queue_premerge\n"));
         const result = spawnSync(tsx, [cli, "lint", file], { encoding: "utf8" });
         assert.equal(result.status, 2);
-        assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
-        assert.match(result.stderr, /^error: .*queues\.yaml: queue "small_cpu_queue_premerge": field name: declared more than once/);
+        const lines = result.stderr.trim().split("\n");
+        assert.equal(lines.length, 2, result.stderr);
+        assert.match(lines[0], /^error: .*queues\.yaml: queue "small_cpu_queue_premerge": field name: declared more than once$/);
+        assert.match(lines[1], /^error: .*queues\.yaml: routing rule 5: field queue: unknown queue "medium_cpu_queue_premerge"/);
         assert.doesNotMatch(result.stderr, /\n\s+at /);
     });
 });

@@ -7,7 +7,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadCatalog, queuesOf, type Catalog } from "../../catalog";
 import { defineFleet } from "../../fleet";
 import { l4GpusOf } from "../../gcp/accelerators";
-import { agentServiceAccountId, slug } from "../../gcp/names";
+import { agentServiceAccountId } from "../../gcp/names";
+import { dnsLabel as slug } from "../../lib/names";
+import { GCP_FIXTURE_CATALOG } from "../support/gcp-settings";
 import { MOCK_PRIVATE_KEY } from "../../plan/mocks/gcp";
 import { ofType, resource, runWithMocks, SECRET_MASK, type ProgramRun, type RecordedResource } from "../../plan/harness";
 import { loadStackConfig } from "../../plan/stack-config";
@@ -31,6 +33,8 @@ async function runGcpProd(overrides: Record<string, string> = {}): Promise<Progr
                 "ci:externalKubeconfigs": JSON.stringify(Object.fromEntries(EXTERNAL.map((c) => [c, SENTINELS.kubeconfig(c)]))),
                 "ci:hfToken": SENTINELS.hfToken,
                 "ci:buildkiteAnalyticsToken": SENTINELS.analyticsToken,
+                // The tests' own catalog: expectations do not move when the fleet's catalog gains a queue.
+                "ci:catalogPath": GCP_FIXTURE_CATALOG,
                 ...overrides,
             },
         },
@@ -45,7 +49,7 @@ describe("gcp-prod program", () => {
     let run: ProgramRun;
     let catalog: Catalog;
     before(async () => {
-        catalog = loadCatalog();
+        catalog = loadCatalog(GCP_FIXTURE_CATALOG);
         run = await runGcpProd();
     });
 
@@ -60,15 +64,22 @@ describe("gcp-prod program", () => {
             assert.deepEqual(run.resources.filter((r) => r.type.startsWith("pulumi:providers:") && r.name.startsWith("default")), []);
         });
 
-        it("puts each GCP resource under the provider of its own project, and its region", () => {
+        it("gives each project one provider, without a region: every GCP resource names its project and location", () => {
             const providers = new Map(ofType(run, "pulumi:providers:gcp").map((p) => [`${p.type}::${p.name}`, p.inputs]));
+            assert.deepEqual([...providers.values()].map((p) => p.project).sort(), ["vllm-ci", "vllm-tpu-ci"]);
+            for (const provider of providers.values()) assert.equal(provider.region, undefined);
             for (const r of run.resources.filter((x) => x.type.startsWith("gcp:"))) {
                 const provider = providers.get(r.provider!)!;
                 assert.ok(provider, `${r.name}: provider ${r.provider}`);
-                if (typeof r.inputs.project === "string" && !r.type.includes("IamMember")) assert.equal(provider.project, r.inputs.project, `${r.type} ${r.name}`);
-                const location = (r.inputs.zone ?? r.inputs.region ?? r.inputs.location) as string | undefined;
-                if (location && provider.region) assert.ok(location.startsWith(provider.region as string), `${r.type} ${r.name} in ${location} via ${provider.region}`);
+                // A secret version belongs to its secret, which names the project.
+                if (r.type === "gcp:secretmanager/secretVersion:SecretVersion") continue;
+                assert.ok(["vllm-ci", "vllm-tpu-ci"].includes(r.inputs.project as string), `${r.type} ${r.name} names its project`);
             }
+            const regional = ["gcp:compute/instanceTemplate", "gcp:compute/region", "gcp:compute/disk", "gcp:tpu/", "gcp:container/", "gcp:artifactregistry/repository:"];
+            for (const r of run.resources.filter((x) => regional.some((prefix) => x.type.startsWith(prefix)))) {
+                assert.ok(r.inputs.zone ?? r.inputs.region ?? r.inputs.location, `${r.type} ${r.name} names its location`);
+            }
+            for (const vm of ofType(run, "gcp:tpu/v2Vm:V2Vm")) assert.equal(vm.provider, "pulumi:providers:gcp::gcp-vllm-tpu-ci", vm.name);
         });
     });
 
@@ -89,19 +100,19 @@ describe("gcp-prod program", () => {
 
         it("gives each cluster of a GKE queue an L4 pool as the catalog says, GPU count matching the machine type", () => {
             const pools = ofType(run, "gcp:container/nodePool:NodePool");
-            const expected = queuesOf(catalog, "gke").flatMap((q) => q.gke!.clusters.map((c) => `${c}-${slug(q.name)}`));
+            const expected = queuesOf(catalog, "gke").flatMap((q) => q.gke.clusters.map((c) => `${c}-${slug(q.name)}`));
             assert.deepEqual(pools.map((p) => p.name).sort(), expected.sort());
             for (const gke of queuesOf(catalog, "gke")) {
-                for (const cluster of gke.gke!.clusters) {
+                for (const cluster of gke.gke.clusters) {
                     const pool = resource(run, "gcp:container/nodePool:NodePool", `${cluster}-${slug(gke.name)}`);
                     const node = input(pool, "nodeConfig");
-                    assert.equal(node.machineType, gke.machine!.type);
+                    assert.equal(node.machineType, gke.machine.type);
                     assert.equal(node.guestAccelerators.length, 1);
                     assert.equal(node.guestAccelerators[0].type, "nvidia-l4");
-                    assert.equal(node.guestAccelerators[0].count, l4GpusOf(gke.machine!.type));
-                    assert.equal(node.guestAccelerators[0].count, gke.machine!.count);
+                    assert.equal(node.guestAccelerators[0].count, l4GpusOf(gke.machine.type));
+                    assert.equal(node.guestAccelerators[0].count, gke.machine.count);
                     assert.ok(node.guestAccelerators[0].gpuDriverInstallationConfig.gpuDriverVersion, "GKE installs the driver");
-                    assert.deepEqual(input(pool, "autoscaling"), { totalMinNodeCount: gke.scale!.min, totalMaxNodeCount: gke.scale!.max, locationPolicy: "ANY" });
+                    assert.deepEqual(input(pool, "autoscaling"), { totalMinNodeCount: gke.scale.min, totalMaxNodeCount: gke.scale.max, locationPolicy: "ANY" });
                     assert.deepEqual(input(pool, "management"), { autoRepair: true, autoUpgrade: true });
                     assert.equal(node.imageType, "COS_CONTAINERD");
                     assert.equal(node.diskSizeGb, 512);
@@ -122,8 +133,8 @@ describe("gcp-prod program", () => {
         it("installs one release per queue on each GKE cluster and each external cluster, through that cluster's provider", () => {
             const releases = ofType(run, "kubernetes:helm.sh/v3:Release");
             const expected = [
-                ...queuesOf(catalog, "gke").flatMap((q) => q.gke!.clusters.map((c) => [`pulumi:providers:kubernetes::${c}-k8s`, q.name])),
-                ...queuesOf(catalog, "k8s").map((q) => [`pulumi:providers:kubernetes::k8s-${q.k8s!.cluster}`, q.name]),
+                ...queuesOf(catalog, "gke").flatMap((q) => q.gke.clusters.map((c) => [`pulumi:providers:kubernetes::${c}-k8s`, q.name])),
+                ...queuesOf(catalog, "k8s").map((q) => [`pulumi:providers:kubernetes::k8s-${q.k8s.cluster}`, q.name]),
             ];
             const actual = releases.map((r) => [r.provider, ((r.inputs.values as any).config.tags as string[])[0].replace("queue=", "")]);
             assert.deepEqual(actual.sort(), expected.sort());
@@ -167,15 +178,15 @@ describe("gcp-prod program", () => {
     describe("TPU agents", () => {
         it("creates the catalog's count of VMs per TPU queue, with its type, runtime, zone and capacity", () => {
             const vms = ofType(run, "gcp:tpu/v2Vm:V2Vm");
-            assert.equal(vms.length, queuesOf(catalog, "tpu").reduce((sum, q) => sum + q.tpu!.count, 0));
+            assert.equal(vms.length, queuesOf(catalog, "tpu").reduce((sum, q) => sum + q.tpu.count, 0));
             for (const queue of queuesOf(catalog, "tpu")) {
                 const own = vms.filter((vm) => vm.parent === `ci:gcp:TpuAgentPool::${queue.name}`);
-                assert.deepEqual(own.map((vm) => vm.name).sort(), Array.from({ length: queue.tpu!.count }, (_, i) => `${slug(queue.name)}-${i}`).sort());
+                assert.deepEqual(own.map((vm) => vm.name).sort(), Array.from({ length: queue.tpu.count }, (_, i) => `${slug(queue.name)}-${i}`).sort());
                 for (const vm of own) {
-                    assert.equal(vm.inputs.acceleratorType, queue.tpu!.acceleratorType);
-                    assert.equal(vm.inputs.runtimeVersion, queue.tpu!.runtimeVersion);
-                    assert.equal(vm.inputs.zone, queue.tpu!.zone);
-                    assert.equal((vm.inputs.schedulingConfig as any).reserved, queue.tpu!.reserved === true);
+                    assert.equal(vm.inputs.acceleratorType, queue.tpu.acceleratorType);
+                    assert.equal(vm.inputs.runtimeVersion, queue.tpu.runtimeVersion);
+                    assert.equal(vm.inputs.zone, queue.tpu.zone);
+                    assert.equal((vm.inputs.schedulingConfig as any).reserved, queue.tpu.reserved === true);
                     assert.equal((vm.inputs.serviceAccount as any).email, `${agentServiceAccountId(queue.name)}@vllm-tpu-ci.iam.gserviceaccount.com`);
                 }
             }
@@ -185,15 +196,15 @@ describe("gcp-prod program", () => {
             for (const queue of queuesOf(catalog, "tpu")) {
                 for (const vm of ofType(run, "gcp:tpu/v2Vm:V2Vm").filter((v) => v.parent === `ci:gcp:TpuAgentPool::${queue.name}`)) {
                     const disks = vm.inputs.dataDisks as { sourceDisk: string }[] | undefined;
-                    if (!queue.tpu!.dataDisk) {
+                    if (!queue.tpu.dataDisk) {
                         assert.equal(disks, undefined, vm.name);
                         continue;
                     }
                     assert.deepEqual(disks!.map((d) => d.sourceDisk), [`${vm.name}-data-id`]);
                     const disk = resource(run, "gcp:compute/disk:Disk", `${vm.name}-data`);
-                    assert.equal(disk.inputs.type, queue.tpu!.dataDisk.type);
-                    assert.equal(disk.inputs.size, queue.tpu!.dataDisk.sizeGb);
-                    assert.equal(disk.inputs.zone, queue.tpu!.zone);
+                    assert.equal(disk.inputs.type, queue.tpu.dataDisk.type);
+                    assert.equal(disk.inputs.size, queue.tpu.dataDisk.sizeGb);
+                    assert.equal(disk.inputs.zone, queue.tpu.zone);
                 }
             }
         });
@@ -220,18 +231,18 @@ describe("gcp-prod program", () => {
         it("creates a template, a regional group and its autoscaler per builder queue, as the catalog says", () => {
             for (const queue of queuesOf(catalog, "gce")) {
                 const template = resource(run, "gcp:compute/instanceTemplate:InstanceTemplate", queue.name);
-                assert.equal(template.inputs.machineType, queue.machine!.type);
+                assert.equal(template.inputs.machineType, queue.machine.type);
                 const [boot] = template.inputs.disks as any[];
-                assert.equal(boot.diskSizeGb, queue.machine!.diskGb);
+                assert.equal(boot.diskSizeGb, queue.machine.diskGb);
                 assert.equal(boot.boot, true);
-                assert.equal((template.inputs.scheduling as any).preemptible, queue.gce!.preemptible);
+                assert.equal((template.inputs.scheduling as any).preemptible, queue.gce.preemptible === true);
                 assert.equal((template.inputs.serviceAccount as any).email, `${agentServiceAccountId(queue.name)}@vllm-ci.iam.gserviceaccount.com`);
                 assert.match((template.inputs.metadata as any)["startup-script"], new RegExp(`readonly AGENT_TAGS='queue=${queue.name}'`));
                 const group = resource(run, "gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager", queue.name);
-                assert.equal(group.inputs.region, queue.gce!.region);
+                assert.equal(group.inputs.region, queue.gce.region);
                 const scaler = resource(run, "gcp:compute/regionAutoscaler:RegionAutoscaler", queue.name);
-                assert.equal((scaler.inputs.autoscalingPolicy as any).minReplicas, queue.scale!.min);
-                assert.equal((scaler.inputs.autoscalingPolicy as any).maxReplicas, queue.scale!.max);
+                assert.equal((scaler.inputs.autoscalingPolicy as any).minReplicas, queue.scale.min);
+                assert.equal((scaler.inputs.autoscalingPolicy as any).maxReplicas, queue.scale.max);
                 assert.equal(scaler.inputs.target, `${queue.name}-id`);
             }
         });
@@ -242,7 +253,9 @@ describe("gcp-prod program", () => {
             const scripts = [...ofType(run, "gcp:tpu/v2Vm:V2Vm"), ...ofType(run, "gcp:compute/instanceTemplate:InstanceTemplate")].map(
                 (r) => [r.name, (r.inputs.metadata as any)["startup-script"] as string] as const,
             );
-            assert.equal(scripts.length, 23);
+            const expected = queuesOf(catalog, "tpu").reduce((sum, q) => sum + q.tpu.count, 0) + queuesOf(catalog, "gce").length;
+            assert.equal(scripts.length, expected);
+            assert.equal(expected, 23, "the fixture catalog's 21 TPU VMs and 2 builder templates");
             for (const [name, script] of scripts) {
                 assert.equal(typeof script, "string", name);
                 assert.equal(bashSyntaxErrors(script), "", name);
@@ -368,12 +381,15 @@ describe("gcp-prod program", () => {
     });
 
     describe("bad stack config", () => {
-        it("fails in one line naming the file, queue and field", async () => {
+        it("fails with one line per problem, naming the file, queue and field, every problem at once", async () => {
             await assert.rejects(
-                runGcpProd({ "ci:gcpRegions": JSON.stringify(["us-central1", "us-west1", "us-east5"]) }),
+                runGcpProd({ "ci:gcpRegions": JSON.stringify(["us-central1", "us-west1", "us-east5"]), "ci:agentStackNamespace": "Not_A_Namespace" }),
                 (error: Error) => {
-                    assert.ok(error instanceof pulumi.RunError || /RunError/.test(error.name) || error.message.includes("ci:gcpRegions"), String(error));
-                    assert.match(error.message, /catalog\/queues\.yaml: queue "tpu_v5_queue": field tpu\.zone: region us-south1 is not in ci:gcpRegions of Pulumi\.gcp-prod\.yaml/);
+                    assert.ok(error instanceof pulumi.RunError, String(error));
+                    assert.deepEqual(error.message.split("\n"), [
+                        'Pulumi.gcp-prod.yaml: config ci:agentStackNamespace: "Not_A_Namespace" is not a Kubernetes namespace name',
+                        "tests/fixtures/catalogs/gcp-fleet.yaml: queue \"tpu_v5_queue\": field tpu.zone: region us-south1 is not in ci:gcpRegions of Pulumi.gcp-prod.yaml (us-central1, us-west1, us-east5)",
+                    ]);
                     return true;
                 },
             );

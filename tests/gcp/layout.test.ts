@@ -1,32 +1,35 @@
 import { strict as assert } from "assert";
-import { CatalogError, loadCatalog, queuesOf, type Catalog } from "../../catalog";
+import { loadCatalog, queuesOf, type Catalog, type Provider, type QueueOf } from "../../catalog";
 import { l4GpusOf, tpuShape } from "../../gcp/accelerators";
-import { layoutGcpFleet, QUEUE_NODE_LABEL, type GcpFleetLayout } from "../../gcp/layout";
-import { agentServiceAccountId, fitName, slug, tpuVmName } from "../../gcp/names";
-import { SettingsError, type GcpSettings } from "../../gcp/settings";
-import { SAMPLE_GCP_SETTINGS as settings } from "../support/gcp-settings";
+import { gcpFleetProblems, gkeManagedClusters, layoutGcpFleet, GcpLayoutError, QUEUE_NODE_LABEL, type GcpFleetLayout } from "../../gcp/layout";
+import { agentServiceAccountId, fitName, tpuVmName } from "../../gcp/names";
+import type { GcpSettings } from "../../gcp/settings";
+import { dnsLabel as slug } from "../../lib/names";
+import { GCP_FIXTURE_CATALOG, SAMPLE_GCP_SETTINGS as settings } from "../support/gcp-settings";
 
 const STACK = "Pulumi.gcp-test.yaml";
 
 /** A copy of the real catalog, changed by `edit`. */
 function catalogWith(edit: (catalog: Catalog) => void): Catalog {
-    const catalog = structuredClone(loadCatalog());
+    const catalog = structuredClone(loadCatalog(GCP_FIXTURE_CATALOG));
     edit(catalog);
     return catalog;
 }
 
-function queue(catalog: Catalog, name: string) {
-    const found = catalog.queues.find((q) => q.name === name);
+function queue<P extends Provider>(catalog: Catalog, name: string, provider: P): QueueOf<P> {
+    const found = queuesOf(catalog, provider).find((q) => q.name === name);
     assert.ok(found, name);
     return found;
 }
 
+/** The one problem of the layout (every problem is collected: the edits below each make one). */
 function layoutError(catalog: Catalog, changed: Partial<GcpSettings> = {}): { type: string; message: string } {
     try {
         layoutGcpFleet(catalog, { ...settings, ...changed }, STACK);
     } catch (error) {
-        assert.ok(error instanceof CatalogError || error instanceof SettingsError, String(error));
-        return { type: (error as Error).name, message: (error as Error).message };
+        assert.ok(error instanceof GcpLayoutError, String(error));
+        assert.equal(error.problems.length, 1, error.message);
+        return { type: error.name, message: error.message };
     }
     assert.fail("expected an error");
 }
@@ -35,20 +38,20 @@ describe("GCP fleet layout from the catalog", () => {
     let catalog: Catalog;
     let layout: GcpFleetLayout;
     before(() => {
-        catalog = loadCatalog();
+        catalog = loadCatalog(GCP_FIXTURE_CATALOG);
         layout = layoutGcpFleet(catalog, settings, STACK);
     });
 
     it("gives every non-Autopilot GKE cluster one L4 pool per GKE queue that names it", () => {
         for (const cluster of layout.gkeClusters) {
-            const expected = cluster.autopilot ? [] : queuesOf(catalog, "gke").filter((q) => q.gke!.clusters.includes(cluster.key));
+            const expected = cluster.autopilot ? [] : queuesOf(catalog, "gke").filter((q) => q.gke.clusters.includes(cluster.key));
             assert.deepEqual(cluster.pools.map((p) => p.queue), expected.map((q) => q.name), cluster.key);
             for (const pool of cluster.pools) {
-                const q = queue(catalog, pool.queue);
-                assert.equal(pool.machineType, q.machine!.type);
-                assert.equal(pool.minNodes, q.scale!.min);
-                assert.equal(pool.maxNodes, q.scale!.max);
-                assert.equal(pool.diskGb, q.machine!.diskGb);
+                const q = queue(catalog, pool.queue, "gke");
+                assert.equal(pool.machineType, q.machine.type);
+                assert.equal(pool.minNodes, q.scale.min);
+                assert.equal(pool.maxNodes, q.scale.max);
+                assert.equal(pool.diskGb, q.machine.diskGb);
             }
         }
         assert.deepEqual(layout.gkeClusters.map((c) => [c.key, c.autopilot, c.pools.length]), [
@@ -63,24 +66,30 @@ describe("GCP fleet layout from the catalog", () => {
         assert.deepEqual([l4GpusOf("g2-standard-12"), l4GpusOf("g2-standard-24"), l4GpusOf("g2-standard-48")], [1, 2, 4]);
     });
 
-    it("serves each GKE queue in each of its clusters through the agent stack, pinned to its pool", () => {
-        const served = layout.gkeClusters.map((c) => [c.key, c.agentQueues.map((q) => q.name)]);
-        const pools = layout.gkeClusters.map((c) => [c.key, c.pools.map((p) => p.queue)]);
-        assert.deepEqual(served, pools);
-        for (const q of layout.gkeClusters.flatMap((c) => c.agentQueues)) {
-            assert.equal(q.dedicatedPool?.labelKey, QUEUE_NODE_LABEL);
-            assert.equal(q.agentTokenSecret, "bk-agent-token-cluster-ci");
-        }
+    it("hands the agent stack each cluster with pools, each pool pinned by the queue label with its GPUs", () => {
+        assert.deepEqual(
+            gkeManagedClusters(layout).map((c) => [c.name, c.pools.map((p) => `${p.queue}:${p.pool.labelKey}:${p.pool.gpus}`)]),
+            ["ci-us-central1", "ci-us-west1"].map((key) => [key, [`gke_l4_1_queue:${QUEUE_NODE_LABEL}:1`, `gke_l4_2_queue:${QUEUE_NODE_LABEL}:2`, `gke_l4_4_queue:${QUEUE_NODE_LABEL}:4`]]),
+        );
+    });
+
+    it("reports every problem at once, and none for the fixture", () => {
+        assert.deepEqual(gcpFleetProblems(catalog, settings, STACK), []);
+        const two = catalogWith((c) => {
+            queue(c, "tpu_v5_queue", "tpu").tpu.acceleratorType = "v9z-4";
+            queue(c, "tpu_v7x_2_queue", "tpu").tpu.spot = true;
+        });
+        assert.equal(gcpFleetProblems(two, settings, STACK).length, 2);
     });
 
     it("rejects an L4 count that does not match the machine type", () => {
         const bad = catalogWith((c) => {
-            queue(c, "gke_l4_2_queue").machine!.type = "g2-standard-48";
+            queue(c, "gke_l4_2_queue", "gke").machine.type = "g2-standard-48";
             c.machineTypes["g2-standard-48"] = { accelerator: "nvidia-l4", count: 4 };
         });
         assert.equal(layoutError(bad).message, `${catalog.file}: queue "gke_l4_2_queue": field machine.count: g2-standard-48 carries 4 L4 GPUs, not 2`);
         const cpu = catalogWith((c) => {
-            Object.assign(queue(c, "gke_l4_1_queue").machine!, { type: "n2-highmem-4", accelerator: undefined, count: undefined });
+            Object.assign(queue(c, "gke_l4_1_queue", "gke").machine, { type: "n2-highmem-4", accelerator: undefined, count: undefined });
         });
         assert.match(layoutError(cpu).message, /queue "gke_l4_1_queue": field machine.type: n2-highmem-4 is not a G2/);
     });
@@ -88,24 +97,24 @@ describe("GCP fleet layout from the catalog", () => {
     it("gives each TPU queue its catalog count of VMs, named stably per index", () => {
         for (const tpu of queuesOf(catalog, "tpu")) {
             const pool = layout.tpuPools.find((p) => p.queue.name === tpu.name)!;
-            assert.equal(pool.vmNames.length, tpu.tpu!.count);
-            assert.deepEqual(pool.vmNames, Array.from({ length: tpu.tpu!.count }, (_, i) => `${slug(tpu.name)}-${i}`));
-            assert.equal(pool.zone, tpu.tpu!.zone);
-            assert.equal(pool.acceleratorType, tpu.tpu!.acceleratorType);
-            assert.equal(pool.runtimeVersion, tpu.tpu!.runtimeVersion);
-            assert.equal(pool.reserved, tpu.tpu!.reserved === true);
-            assert.deepEqual(pool.dataDisk, tpu.tpu!.dataDisk);
+            assert.equal(pool.vmNames.length, tpu.tpu.count);
+            assert.deepEqual(pool.vmNames, Array.from({ length: tpu.tpu.count }, (_, i) => `${slug(tpu.name)}-${i}`));
+            assert.equal(pool.zone, tpu.tpu.zone);
+            assert.equal(pool.acceleratorType, tpu.tpu.acceleratorType);
+            assert.equal(pool.runtimeVersion, tpu.tpu.runtimeVersion);
+            assert.equal(pool.reserved, tpu.tpu.reserved === true);
+            assert.deepEqual(pool.dataDisk, tpu.tpu.dataDisk);
             assert.equal(pool.project, "vllm-tpu-ci");
         }
     });
 
     it("keeps the other VMs' names when a pool shrinks or a queue is added", () => {
         const before = layout.tpuPools.map((p) => p.vmNames);
-        const smaller = layoutGcpFleet(catalogWith((c) => (queue(c, "tpu_v6e_queue").tpu!.count = 5)), settings, STACK);
+        const smaller = layoutGcpFleet(catalogWith((c) => (queue(c, "tpu_v6e_queue", "tpu").tpu.count = 5)), settings, STACK);
         const v6e = smaller.tpuPools.find((p) => p.queue.name === "tpu_v6e_queue")!;
         assert.deepEqual(v6e.vmNames, before[layout.tpuPools.findIndex((p) => p.queue.name === "tpu_v6e_queue")].slice(0, 5));
         const added = layoutGcpFleet(
-            catalogWith((c) => c.queues.splice(c.queues.findIndex((q) => q.name === "tpu_v5_queue"), 0, { ...structuredClone(queue(c, "tpu_v5_queue")), name: "tpu_v5_extra" })),
+            catalogWith((c) => c.queues.splice(c.queues.findIndex((q) => q.name === "tpu_v5_queue"), 0, { ...structuredClone(queue(c, "tpu_v5_queue", "tpu")), name: "tpu_v5_extra" })),
             settings,
             STACK,
         );
@@ -121,13 +130,13 @@ describe("GCP fleet layout from the catalog", () => {
     });
 
     it("rejects an unknown TPU type, a disk the TPU cannot attach, and reserved spot capacity", () => {
-        assert.match(layoutError(catalogWith((c) => (queue(c, "tpu_v5_queue").tpu!.acceleratorType = "v9z-4"))).message, /queue "tpu_v5_queue": field tpu.acceleratorType: unknown TPU type "v9z-4"/);
+        assert.match(layoutError(catalogWith((c) => (queue(c, "tpu_v5_queue", "tpu").tpu.acceleratorType = "v9z-4"))).message, /queue "tpu_v5_queue": field tpu.acceleratorType: unknown TPU type "v9z-4"/);
         assert.equal(
-            layoutError(catalogWith((c) => (queue(c, "tpu_v6e_queue").tpu!.dataDisk = { type: "pd-ssd", sizeGb: 512 }))).message,
+            layoutError(catalogWith((c) => (queue(c, "tpu_v6e_queue", "tpu").tpu.dataDisk = { type: "pd-ssd", sizeGb: 512 }))).message,
             `${catalog.file}: queue "tpu_v6e_queue": field tpu.dataDisk.type: TPU v6e attaches hyperdisk-balanced, not pd-ssd`,
         );
-        assert.match(layoutError(catalogWith((c) => (queue(c, "tpu_v7x_2_queue").tpu!.spot = true))).message, /queue "tpu_v7x_2_queue": field tpu.spot: a VM is either reserved or spot/);
-        assert.match(layoutError(catalogWith((c) => (queue(c, "tpu_v7x_2_queue").tpu!.count = 0))).message, /field tpu.count: must be a positive whole number/);
+        assert.match(layoutError(catalogWith((c) => (queue(c, "tpu_v7x_2_queue", "tpu").tpu.spot = true))).message, /queue "tpu_v7x_2_queue": field tpu.spot: a VM is either reserved or spot/);
+        assert.match(layoutError(catalogWith((c) => (queue(c, "tpu_v7x_2_queue", "tpu").tpu.count = 0))).message, /field tpu.count: must be a positive whole number/);
     });
 
     it("rejects a queue in a region the stack does not list", () => {
@@ -139,46 +148,23 @@ describe("GCP fleet layout from the catalog", () => {
     it("lays out the CPU builders from the catalog", () => {
         assert.deepEqual(
             layout.builders.map((b) => [b.queue.name, b.machineType, b.diskGb, b.preemptible, b.region, b.minSize, b.maxSize]),
-            queuesOf(catalog, "gce").map((q) => [q.name, q.machine!.type, q.machine!.diskGb, q.gce!.preemptible, q.gce!.region, q.scale!.min, q.scale!.max]),
+            [
+                ["cpu-gcp", "n2-highmem-64", 512, true, "us-central1", 0, 8],
+                ["small-cpu-gcp", "n2-highmem-4", 128, true, "us-central1", 0, 16],
+            ],
         );
     });
 
     it("declares the agent token secrets of the Buildkite clusters VM agents use", () => {
         assert.deepEqual(layout.agentTokenSecretIds, ["bk-agent-token-cluster-ci"]);
-        const withRelease = catalogWith((c) => (queue(c, "cpu-gcp").cluster = "release"));
+        const withRelease = catalogWith((c) => (queue(c, "cpu-gcp", "gce").cluster = "release"));
         assert.deepEqual(layoutGcpFleet(withRelease, settings, STACK).agentTokenSecretIds, ["bk-agent-token-cluster-ci", "bk-agent-token-cluster-release"]);
-    });
-
-    it("pairs external clusters with the catalog's k8s queues, and their Buildkite cluster's token secret", () => {
-        assert.deepEqual(
-            layout.externalInstalls.map((i) => [i.cluster.name, i.agentQueues.map((q) => `${q.name}:${q.agentTokenSecret}`)]),
-            [
-                ["mithril-h100", ["mithril-h100-pool:bk-agent-token-cluster-ci"]],
-                ["a100", ["a100_queue:bk-agent-token-cluster-ci"]],
-                ["b200", ["b200-k8s:bk-agent-token-cluster-ci"]],
-                ["nebius-h200", ["perf-benchmark-h200:bk-agent-token-cluster-perf-benchmark"]],
-            ],
-        );
-    });
-
-    it("rejects a k8s queue whose cluster the stack does not list", () => {
-        const error = layoutError(catalog, { externalClusters: settings.externalClusters.filter((c) => c.name !== "b200") });
-        assert.ok(
-            error.message.startsWith(`${catalog.file}: queue "b200-k8s": field k8s.cluster: cluster "b200" is not in ci:externalClusters of ${STACK}`),
-            error.message,
-        );
-    });
-
-    it("rejects a stack cluster that serves no queue of the catalog", () => {
-        const extra = layoutError(catalog, { externalClusters: [...settings.externalClusters, { name: "spare", namespace: "buildkite", kubeconfig: "k" }] });
-        assert.equal(extra.type, "SettingsError");
-        assert.match(extra.message, /ci:externalClusters\[4\]: cluster "spare" serves no queue of .*queues\.yaml \(no k8s\.cluster names it\)/);
     });
 
     it("rejects GKE pools of another accelerator, and clusters whose zones are elsewhere or missing", () => {
         const h100 = catalogWith((c) => {
             c.machineTypes["g2-standard-12"] = { accelerator: "nvidia-h100", count: 1 };
-            queue(c, "gke_l4_1_queue").machine!.accelerator = "nvidia-h100";
+            queue(c, "gke_l4_1_queue", "gke").machine.accelerator = "nvidia-h100";
         });
         assert.match(layoutError(h100).message, /queue "gke_l4_1_queue": field machine.accelerator: GKE pools here are nvidia-l4, not nvidia-h100/);
         assert.match(
@@ -189,24 +175,9 @@ describe("GCP fleet layout from the catalog", () => {
     });
 
     it("rejects a TPU zone that is not a zone", () => {
-        assert.match(layoutError(catalogWith((c) => (queue(c, "tpu_v5_queue").tpu!.zone = "us-south1"))).message, /queue "tpu_v5_queue": field tpu.zone: "us-south1" is not a zone/);
+        assert.match(layoutError(catalogWith((c) => (queue(c, "tpu_v5_queue", "tpu").tpu.zone = "us-south1"))).message, /queue "tpu_v5_queue": field tpu.zone: "us-south1" is not a zone/);
     });
 
-    it("rejects a Buildkite cluster whose secret name cannot name a Kubernetes Secret", () => {
-        const bad = catalogWith((c) => (c.buildkiteClusters.perf_benchmark.gcpSecretId = "BK_Token_Perf"));
-        assert.match(layoutError(bad).message, /buildkiteClusters "perf_benchmark": field gcpSecretId: "BK_Token_Perf" must also be a Kubernetes Secret name/);
-    });
-
-    it("serves every catalog queue of a cluster from that cluster, the catalog alone deciding", () => {
-        const catalogTwo = catalogWith((c) => c.queues.push({ ...structuredClone(queue(c, "a100_queue")), name: "a100_queue_2" }));
-        const a100 = layoutGcpFleet(catalogTwo, settings, STACK).externalInstalls.find((install) => install.cluster.name === "a100")!;
-        assert.deepEqual(a100.agentQueues.map((q) => q.name), ["a100_queue", "a100_queue_2"]);
-    });
-
-    it("rejects a k8s queue placed on a GKE cluster key", () => {
-        const bad = catalogWith((c) => (queue(c, "a100_queue").k8s!.cluster = "ci-us-central1"));
-        assert.match(layoutError(bad).message, /queue "a100_queue": field k8s.cluster: "ci-us-central1" is a GKE cluster/);
-    });
 });
 
 describe("GCP names", () => {
@@ -225,7 +196,7 @@ describe("GCP names", () => {
     });
 
     it("reject two queues that collapse onto one service account", () => {
-        const clash = catalogWith((c) => c.queues.push({ ...structuredClone(queue(c, "cpu-gcp")), name: "cpu_gcp" }));
+        const clash = catalogWith((c) => c.queues.push({ ...structuredClone(queue(c, "cpu-gcp", "gce")), name: "cpu_gcp" }));
         assert.match(layoutError(clash).message, /queue "cpu_gcp": field name: its service account "sa:bk-cpu-gcp" collides with queue "cpu-gcp"'s/);
     });
 });

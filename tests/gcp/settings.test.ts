@@ -1,5 +1,7 @@
 import { strict as assert } from "assert";
-import { DEFAULT_AGENT_STACK_K8S_VERSION, readGcpSettings, regionOfZone, SettingsError } from "../../gcp/settings";
+import { readGcpSettings, regionOfZone } from "../../gcp/settings";
+import { DEFAULT_AGENT_STACK_K8S_VERSION, readK8sSettings } from "../../k8s/settings";
+import { problemsOf } from "../../lib/problems";
 
 const STACK = "Pulumi.gcp-test.yaml";
 const SECRET_KUBECONFIG = "apiVersion: v1\nusers: [{name: u, user: {token: SENTINEL-KUBE-TOKEN}}]";
@@ -18,31 +20,53 @@ const minimal = {
     buildkiteAnalyticsToken: "an",
 };
 
-function errorOf(values: Record<string, unknown>): string {
-    try {
-        readGcpSettings(reader(values), STACK);
-    } catch (error) {
-        assert.ok(error instanceof SettingsError, `expected SettingsError, got ${error}`);
-        assert.ok(!(error as Error).message.includes("\n"), "one line");
-        return (error as Error).message;
+/** The problems of a gcp-prod-like stack's config (GCP and agent stack settings), collected. */
+function problemsOfConfig(values: Record<string, unknown>): string[] {
+    const problems: string[] = [];
+    for (const read of [readGcpSettings, readK8sSettings]) {
+        try {
+            read(reader(values), STACK);
+        } catch (error) {
+            const found = problemsOf(error);
+            assert.ok(found, `expected a problem list, got ${error}`);
+            problems.push(...found);
+        }
     }
-    assert.fail("expected an error");
+    return problems;
 }
 
-describe("GCP settings", () => {
+/** The one problem of a config with one mistake. */
+function errorOf(values: Record<string, unknown>): string {
+    const problems = problemsOfConfig(values);
+    assert.equal(problems.length, 1, `one problem: ${problems.join(" | ")}`);
+    return problems[0];
+}
+
+describe("GCP and agent stack settings", () => {
     it("fills defaults: TPU project, chart version, namespace, network, secret ids", () => {
         const settings = readGcpSettings(reader(minimal), STACK);
+        const k8s = readK8sSettings(reader(minimal), STACK);
         assert.equal(settings.tpuProject, "vllm-ci");
-        assert.equal(settings.agentStackK8sVersion, DEFAULT_AGENT_STACK_K8S_VERSION);
+        assert.equal(k8s.agentStackK8sVersion, DEFAULT_AGENT_STACK_K8S_VERSION);
         assert.equal(DEFAULT_AGENT_STACK_K8S_VERSION, "0.47.0");
-        assert.equal(settings.agentStackNamespace, "buildkite");
+        assert.equal(k8s.agentStackNamespace, "buildkite");
         assert.equal(settings.network, "default");
         assert.equal(settings.hfTokenSecretId, "hf-token");
-        assert.deepEqual(settings.externalClusters, []);
+        assert.deepEqual(k8s.externalClusters, []);
+    });
+
+    it("collects every problem instead of stopping at the first", () => {
+        assert.deepEqual(problemsOfConfig({ gcpRegions: ["us-central1"], tpuProject: "Bad_Project", agentStackK8sVersion: "latest" }), [
+            `${STACK}: config ci:gcpProject: missing (set it in ${STACK})`,
+            `${STACK}: config ci:tpuProject: "Bad_Project" is not a GCP project id`,
+            `${STACK}: config ci:agentStackK8sVersion: "latest" is not a chart version (like 0.47.0)`,
+            `${STACK}: config ci:hfToken: missing (set it in ${STACK})`,
+            `${STACK}: config ci:buildkiteAnalyticsToken: missing (set it in ${STACK})`,
+        ]);
     });
 
     it("reads external clusters with their kubeconfigs from one secret JSON map", () => {
-        const settings = readGcpSettings(
+        const settings = readK8sSettings(
             reader({
                 ...minimal,
                 agentStackNamespace: "bk",
@@ -61,7 +85,7 @@ describe("GCP settings", () => {
     });
 
     it("reads one shared kubeconfig, a context per cluster, when the secret is not a JSON map", () => {
-        const settings = readGcpSettings(
+        const settings = readK8sSettings(
             reader({ ...minimal, externalClusters: ["a100"], externalKubeconfigs: SECRET_KUBECONFIG }),
             STACK,
         );

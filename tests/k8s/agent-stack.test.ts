@@ -10,7 +10,6 @@ describe("AgentStackK8s component", () => {
         run = await runWithMocks({ project: "ci", stack: "k8s-test", config: {} }, () => {
             const provider = new kubernetes.Provider("cluster", { kubeconfig: pulumi.secret("kubeconfig") });
             new AgentStackK8s("stack", {
-                provider,
                 namespace: "ci-agents",
                 chartVersion: "0.47.0",
                 queues: [
@@ -19,7 +18,7 @@ describe("AgentStackK8s component", () => {
                 ],
                 hfToken: "hf-plain-input",
                 analyticsToken: "analytics-plain-input",
-            });
+            }, { provider });
             return {};
         });
     });
@@ -51,10 +50,20 @@ describe("AgentStackK8s component", () => {
         await assert.rejects(
             runWithMocks({ project: "ci", stack: "k8s-empty", config: {} }, () => {
                 const provider = new kubernetes.Provider("cluster", {});
-                new AgentStackK8s("empty", { provider, namespace: "x", chartVersion: "0.47.0", queues: [], hfToken: "", analyticsToken: "" });
+                new AgentStackK8s("empty", { namespace: "x", chartVersion: "0.47.0", queues: [], hfToken: "", analyticsToken: "" }, { provider });
                 return {};
             }),
             /agent stack empty: no queues to serve/,
+        );
+    });
+
+    it("refuses to fall back on a default provider", async () => {
+        await assert.rejects(
+            runWithMocks({ project: "ci", stack: "k8s-no-provider", config: {} }, () => {
+                new AgentStackK8s("bare", { namespace: "x", chartVersion: "0.47.0", queues: [{ name: "q", agentTokenSecret: "s" }], hfToken: "", analyticsToken: "" });
+                return {};
+            }),
+            /agent stack bare: no Kubernetes provider in opts.provider/,
         );
     });
 });

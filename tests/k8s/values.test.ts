@@ -1,7 +1,8 @@
 import { strict as assert } from "assert";
 import { loadCatalog } from "../../catalog";
-import { layoutGcpFleet } from "../../gcp/layout";
-import { SAMPLE_GCP_SETTINGS as settings } from "../support/gcp-settings";
+import { gkeManagedClusters, layoutGcpFleet } from "../../gcp/layout";
+import { layoutAgentStacks } from "../../k8s/layout";
+import { GCP_FIXTURE_CATALOG, SAMPLE_GCP_SETTINGS as settings, SAMPLE_K8S_SETTINGS } from "../support/gcp-settings";
 import {
     agentStackValues,
     dedicatedPoolPatch,
@@ -20,8 +21,9 @@ describe("agent-stack-k8s values", () => {
     let queues: AgentStackQueue[];
     before(() => {
         schema = loadChartSchema();
-        const layout = layoutGcpFleet(loadCatalog(), settings, "Pulumi.gcp-prod.yaml");
-        queues = [...layout.gkeClusters.flatMap((c) => c.agentQueues), ...layout.externalInstalls.flatMap((i) => i.agentQueues)];
+        const catalog = loadCatalog(GCP_FIXTURE_CATALOG);
+        const layout = layoutGcpFleet(catalog, settings, "Pulumi.gcp-prod.yaml");
+        queues = layoutAgentStacks(catalog, SAMPLE_K8S_SETTINGS, "Pulumi.gcp-prod.yaml", gkeManagedClusters(layout)).flatMap((install) => install.queues);
     });
 
     it("validates, for every queue of the fleet, against the chart's schema merged over values.yaml", () => {

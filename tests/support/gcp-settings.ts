@@ -1,5 +1,10 @@
-/** GCP settings as `readGcpSettings` would return them for the production stack, for pure-function tests. */
+/** GCP and agent-stack settings as the readers would return them for a production-like stack, for pure-function tests. */
+import * as path from "path";
 import type { GcpSettings } from "../../gcp/settings";
+import type { K8sSettings } from "../../k8s/settings";
+
+/** The tests' own GCP/Kubernetes catalog (see its header). */
+export const GCP_FIXTURE_CATALOG = path.join(__dirname, "..", "fixtures", "catalogs", "gcp-fleet.yaml");
 
 export const SAMPLE_GCP_SETTINGS: GcpSettings = {
     project: "vllm-ci",
@@ -7,10 +12,13 @@ export const SAMPLE_GCP_SETTINGS: GcpSettings = {
     regions: ["us-central1", "us-west1", "us-south1", "us-east5"],
     network: "default",
     buildkiteOrg: "vllm",
-    agentStackK8sVersion: "0.47.0",
-    agentStackNamespace: "buildkite",
     hfTokenSecretId: "hf-token",
     analyticsTokenSecretId: "buildkite-analytics-token",
+};
+
+export const SAMPLE_K8S_SETTINGS: K8sSettings = {
+    agentStackK8sVersion: "0.47.0",
+    agentStackNamespace: "buildkite",
     externalClusters: [
         { name: "mithril-h100", namespace: "buildkite", kubeconfig: "k" },
         { name: "a100", namespace: "buildkite", kubeconfig: "k" },

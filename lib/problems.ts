@@ -1,0 +1,34 @@
+/**
+ * The one error model of the program, the catalog and the lint: collect every problem, then report
+ * them together. Each problem is one complete line naming the file, the queue (or resource or
+ * config key) and the field; the error's message is those lines. Callers print each line and exit
+ * 2 (`npm run plan`, `npm run catalog`), or hand the message to Pulumi as a `RunError` (one line
+ * per problem, no stack trace).
+ */
+
+/** Problems that make the input unusable. */
+export class ProblemsError extends Error {
+    /** Every problem found, one line each, in the order found. */
+    public readonly problems: readonly string[];
+
+    constructor(problems: readonly string[], name = "ProblemsError") {
+        super(problems.join("\n"));
+        this.name = name;
+        this.problems = problems;
+    }
+}
+
+/** Throws `make(problems)` when there is any problem. */
+export function throwIfProblems(problems: readonly string[], make: (problems: readonly string[]) => ProblemsError): void {
+    if (problems.length > 0) throw make(problems);
+}
+
+/** The problem lines of an error of this model, or undefined for any other error. */
+export function problemsOf(error: unknown): readonly string[] | undefined {
+    return error instanceof ProblemsError ? error.problems : undefined;
+}
+
+/** A plain object (not null, not an array): what YAML and JSON mappings parse to. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}

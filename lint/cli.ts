@@ -1,0 +1,86 @@
+/**
+ * `npm run catalog -- lint [FILE]`: check the catalog and everything built from it: its own
+ * coherence (reachable queues, every device routed by exactly one rule, no shadowed rule), the
+ * generator's templates, and each stack's fleet checks (see `fleet-lint.ts`).
+ * `npm run catalog -- show [FILE]`: print the queues, one line each.
+ * `npm run catalog -- schema`: print the catalog's JSON schema (`catalog/queues.schema.json`).
+ *
+ * Every problem is one line `error: FILE: WHERE: field F: ...`, no stack trace.
+ * Exit codes: 0 fine, 1 lint problems, 2 unusable catalog or bad usage.
+ */
+import { DEFAULT_CATALOG_PATH, loadCatalog, type Catalog, type Queue } from "../catalog";
+import { catalogFileJsonSchema } from "../catalog/model";
+import { problemsOf } from "../lib/problems";
+import { fleetLintProblems } from "./fleet-lint";
+
+const USAGE = "usage: npm run catalog -- <lint|show> [catalog.yaml] | schema";
+
+function summary(catalog: Catalog): string {
+    const byProvider = new Map<string, number>();
+    for (const queue of catalog.queues) byProvider.set(queue.provider, (byProvider.get(queue.provider) ?? 0) + 1);
+    const providers = [...byProvider.entries()].map(([provider, count]) => `${count} ${provider}`).join(", ");
+    return `${catalog.queues.length} queues (${providers}), ${catalog.routing.length} routing rules, ${Object.keys(catalog.devices).length} devices`;
+}
+
+function showLine(queue: Queue): string {
+    const machine = queue.machine ? `${queue.machine.type}${queue.machine.count ? ` ${queue.machine.count}x${queue.machine.accelerator}` : ""}` : "-";
+    const scale = queue.provider === "tpu" ? `${queue.tpu.count} VMs` : queue.scale ? `${queue.scale.min}..${queue.scale.max}` : "-";
+    const where = queue.provider === "gce" ? queue.gce.region : queue.provider === "tpu" ? queue.tpu.zone : (queue.region ?? "-");
+    return [queue.name, queue.provider, where, queue.stage, machine, scale, `reached-by-${queue.reachedBy}`].join("\t");
+}
+
+/** Writes each line as `error: <line>`. */
+function report(lines: readonly string[]): void {
+    for (const line of lines) process.stderr.write(`error: ${line}\n`);
+}
+
+export function main(argv: string[]): number {
+    const [command, file = DEFAULT_CATALOG_PATH, ...rest] = argv;
+    if (command === "schema" && argv.length === 1) {
+        process.stdout.write(`${JSON.stringify(catalogFileJsonSchema(), null, 2)}\n`);
+        return 0;
+    }
+    if ((command !== "lint" && command !== "show") || rest.length > 0) {
+        process.stderr.write(`${USAGE}\n`);
+        return 2;
+    }
+    let catalog: Catalog;
+    try {
+        catalog = loadCatalog(file);
+    } catch (error) {
+        const problems = problemsOf(error);
+        if (!problems) throw error;
+        report(problems);
+        return 2;
+    }
+    if (command === "show") {
+        process.stdout.write(catalog.queues.map(showLine).join("\n") + "\n");
+        return 0;
+    }
+    let problems: string[];
+    try {
+        problems = fleetLintProblems(catalog);
+    } catch (error) {
+        const found = problemsOf(error);
+        if (!found) throw error;
+        report(found);
+        return 2;
+    }
+    report(problems);
+    if (problems.length > 0) {
+        process.stderr.write(`${problems.length} problem(s)\n`);
+        return 1;
+    }
+    process.stdout.write(`${catalog.file}: ok: ${summary(catalog)}\n`);
+    return 0;
+}
+
+if (require.main === module) {
+    try {
+        process.exitCode = main(process.argv.slice(2));
+    } catch (error) {
+        // Not an input problem: still one line, no stack trace for the person at the terminal.
+        process.stderr.write(`error: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}\n`);
+        process.exitCode = 2;
+    }
+}
