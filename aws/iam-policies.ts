@@ -160,6 +160,24 @@ export function stagePolicy(stage: TrustStage, ctx: PolicyContext): PolicyDocume
     return document(STAGE_CAPABILITIES[stage].flatMap((capability) => CAPABILITIES[capability](ctx)));
 }
 
+/** The settings that name the artifacts of trusted builds. */
+export type ArtifactNames = Pick<AwsSettings, "imageRepositories" | "buildCacheRepositories" | "buckets">;
+
+/**
+ * ARNs (IAM globs) of what only postmerge and release builds may write: their images, the
+ * postmerge build cache, the wheels and the compiler cache, named from the settings (in any
+ * region and account, so a grant elsewhere is caught too). The policy pack guards these.
+ */
+export function trustedArtifactArns(names: ArtifactNames): string[] {
+    const buckets = [names.buckets.wheels, names.buckets.devWheels, names.buckets.compilerCache];
+    return [
+        arn.ecrRepository("*", "*", names.buildCacheRepositories.postmerge),
+        arn.ecrPublicRepository("*", names.imageRepositories.postmerge),
+        arn.ecrPublicRepository("*", names.imageRepositories.release),
+        ...buckets.flatMap((bucket) => [arn.s3Bucket(bucket), arn.s3Objects(bucket)]),
+    ];
+}
+
 /** Tag the AMI build must put on the instances and volumes it launches, and that scopes what it may stop. */
 export const AMI_BUILDER_TAG = { key: "vllm-ci:purpose", value: "warm-cache-ami-build" } as const;
 

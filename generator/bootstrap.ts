@@ -18,6 +18,7 @@ import {
     type GitRunner,
     type HttpClient,
 } from "./bootstrap-adapters";
+import { isPullRequestNumber } from "./config";
 import { dockerAdapters } from "./adapters";
 import { GeneratorError } from "./errors";
 import { loadPipelineConfig, loadSettings, runGenerator } from "./run";
@@ -77,7 +78,7 @@ export interface BootstrapOutcome {
 }
 
 const lines = (text: string) => text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
-const isPullRequest = (value: string | undefined) => !!value && value !== "false";
+const isPullRequest = isPullRequestNumber;
 
 /** The base branch and whether this is a pull-request build. */
 export function baseBranchOf(env: Record<string, string | undefined>): string {

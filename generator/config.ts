@@ -4,6 +4,7 @@
  */
 import { GeneratorError } from "./errors";
 import type { GeneratorSettings } from "./settings";
+import { isPlainObject } from "../lib/values";
 
 export interface PipelineConfig {
     /** File the config was read from (for messages). */
@@ -24,9 +25,6 @@ export interface PipelineConfig {
     githubRepoName: string;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function stringList(value: unknown, file: string, field: string): string[] {
     if (value === undefined || value === null) return [];
@@ -194,7 +192,12 @@ export function readBuildContext(env: Record<string, string | undefined>): Build
     };
 }
 
-/** A PR build for labels and the pre-commit group: set, non-empty and not `false`. */
+/** Whether `BUILDKITE_PULL_REQUEST` names a pull request: set, non-empty and not `false`. */
+export function isPullRequestNumber(value: string | null | undefined): boolean {
+    return !!value && value !== "false";
+}
+
+/** A PR build for labels and the pre-commit group. */
 export function isPullRequest(context: BuildContext): boolean {
-    return !!context.pullRequest && context.pullRequest !== "false";
+    return isPullRequestNumber(context.pullRequest);
 }

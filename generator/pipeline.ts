@@ -13,6 +13,7 @@ import { buildPlugins, cloneData, deviceImage, type ImageContext } from "./plugi
 import { decideRun, type RunDecision, type SelectionContext } from "./selection";
 import type { GeneratorSettings } from "./settings";
 import { stepKey, type Step } from "./steps";
+import { isPlainObject } from "../lib/values";
 
 export type PipelineStep = Record<string, unknown>;
 export interface PipelineGroup {
@@ -45,9 +46,6 @@ export interface PipelineContext {
     amdDevices: ReadonlyMap<string, number>;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /**
  * Merge one rule into `retry.automatic` (§4.12): kept as is when automatic is `true` or already

@@ -7,6 +7,7 @@
  * catalog (`catalog/queues.yaml`). The plugin *templates* the catalog names are here.
  */
 import { PRECOMMIT_PROGRAM_TEMPLATE } from "./precommit-program";
+import { isPlainObject } from "../lib/values";
 
 /** A container environment entry of a Kubernetes pod spec. */
 export type PodEnv = { name: string; value?: string; valueFrom?: unknown };
@@ -174,6 +175,15 @@ export interface GeneratorSettings {
     };
 }
 
+/**
+ * vLLM's AWS account and the ECR cache repositories the AWS stack creates. The generator cannot
+ * import the stack (no Pulumi in the bundle): `tests/one-owner.test.ts` ties these to
+ * `Pulumi.aws-prod.yaml` and `aws/settings.ts`, so the two cannot drift.
+ */
+export const VLLM_AWS_ACCOUNT_ID = "936637512419";
+export const VLLM_ECR_CACHE = { region: "us-east-1", testRepository: "vllm-ci-test-cache", postmergeRepository: "vllm-ci-postmerge-cache" } as const;
+const ecrRegistry = (region: string) => `${VLLM_AWS_ACCOUNT_ID}.dkr.ecr.${region}.amazonaws.com`;
+
 const HF_TOKEN_SECRET = { name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: "hf-token-secret", key: "token" } } };
 const ANALYTICS_SECRET = {
     name: "BUILDKITE_ANALYTICS_TOKEN",
@@ -231,14 +241,14 @@ export const VLLM_SETTINGS: GeneratorSettings = {
         latestTag: "latest",
         pullThroughCache: {
             from: "public.ecr.aws",
-            to: "936637512419.dkr.ecr.us-west-2.amazonaws.com/vllm-ci-pull-through-cache",
+            to: `${ecrRegistry("us-west-2")}/vllm-ci-pull-through-cache`,
         },
     },
     ecr: {
-        loginRegion: "us-east-1",
-        loginRegistry: "936637512419.dkr.ecr.us-east-1.amazonaws.com",
-        testCache: "936637512419.dkr.ecr.us-east-1.amazonaws.com/vllm-ci-test-cache",
-        postmergeCache: "936637512419.dkr.ecr.us-east-1.amazonaws.com/vllm-ci-postmerge-cache",
+        loginRegion: VLLM_ECR_CACHE.region,
+        loginRegistry: ecrRegistry(VLLM_ECR_CACHE.region),
+        testCache: `${ecrRegistry(VLLM_ECR_CACHE.region)}/${VLLM_ECR_CACHE.testRepository}`,
+        postmergeCache: `${ecrRegistry(VLLM_ECR_CACHE.region)}/${VLLM_ECR_CACHE.postmergeRepository}`,
         postmergeTag: "latest",
     },
     nvidiaSetup: {
@@ -468,9 +478,6 @@ export const VLLM_SETTINGS: GeneratorSettings = {
     },
 };
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /** Maps whose entries are named by the user (new names allowed); each entry given replaces the built-in one whole. */
 const NAMED_ENTRIES = new Set(["docker.templates", "kubernetes.templates", "amd.commonEnv", "amd.dindEnv", "amd.nativeDefaultEnv", "amd.nativeEnv"]);

@@ -9,6 +9,7 @@
 import { didYouMean } from "../lib/suggest";
 import { GeneratorError, type Location, type WarningSink } from "./errors";
 import type { GeneratorSettings } from "./settings";
+import { isPlainObject } from "../lib/values";
 
 /** `mirror.amd` of a step: an extra copy of the step on AMD hardware (§4.16). */
 export interface AmdMirror {
@@ -139,9 +140,6 @@ export function deriveKey(label: string): string {
         .replace(/[,+:./]/g, "-");
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /** Field readers: pydantic lax-mode coercions, throwing a located error otherwise. */
 class FieldReader {

@@ -27,8 +27,3 @@ export function throwIfProblems(problems: readonly string[], make: (problems: re
 export function problemsOf(error: unknown): readonly string[] | undefined {
     return error instanceof ProblemsError ? error.problems : undefined;
 }
-
-/** A plain object (not null, not an array): what YAML and JSON mappings parse to. */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-}

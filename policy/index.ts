@@ -6,6 +6,7 @@
 import { PolicyPack, type PolicyResource } from "@pulumi/policy";
 import { FLEET_RULES } from "./rules";
 import { refFromUrn, type Subject } from "./subject";
+import { rulesForStack, stackOfUrn } from "./stack-rules";
 
 /** The engine's view of a resource, reduced to what rules read. */
 export function subjectOf(resource: PolicyResource): Subject {
@@ -31,7 +32,9 @@ new PolicyPack("vllm-ci-fleet", {
         enforcementLevel: "mandatory" as const,
         validateStack: (args, reportViolation) => {
             const byRef = new Map(args.resources.map((r) => [refFromUrn(r.urn), r.urn]));
-            for (const found of rule.check(args.resources.map(subjectOf))) reportViolation(found.message, byRef.get(found.resource));
+            const stack = args.resources.length > 0 ? stackOfUrn(args.resources[0].urn) : "";
+            const forStack = stack ? rulesForStack(stack).find((r) => r.name === rule.name) ?? rule : rule;
+            for (const found of forStack.check(args.resources.map(subjectOf))) reportViolation(found.message, byRef.get(found.resource));
         },
     })),
 });

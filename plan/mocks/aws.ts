@@ -1,5 +1,5 @@
 /** Mocked AWS outputs and functions. */
-import type { CallMock, OutputMock } from "./index";
+import type { CallMock, OutputMock } from "./types";
 
 /** The account the offline plan pretends to run in (documentation range, not a real account). */
 export const MOCK_AWS_ACCOUNT = "123456789012";

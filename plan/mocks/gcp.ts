@@ -1,5 +1,5 @@
 /** Mocked GCP (and TLS) outputs and functions: plausible, deterministic values. */
-import type { CallMock, OutputMock } from "./index";
+import type { CallMock, OutputMock } from "./types";
 
 /** What the plan shows as a generated private key: a marker tests look for in plaintext inputs. */
 export const MOCK_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nmock-private-key-never-in-plaintext\n-----END OPENSSH PRIVATE KEY-----\n";

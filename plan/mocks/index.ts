@@ -6,10 +6,9 @@ import { awsCalls, awsOutputs } from "./aws";
 import { gcpCalls, gcpOutputs } from "./gcp";
 import { k8sOutputs } from "./k8s";
 
-/** Computes the outputs a resource of this type would have after creation. */
-export type OutputMock = (name: string, inputs: Record<string, any>) => Record<string, unknown>;
-/** Computes the result of a provider function. */
-export type CallMock = (inputs: Record<string, any>) => Record<string, unknown>;
+import type { CallMock, OutputMock } from "./types";
+
+export type { CallMock, OutputMock };
 
 const outputTables: Record<string, OutputMock>[] = [awsOutputs, gcpOutputs, k8sOutputs];
 const callTables: Record<string, CallMock>[] = [awsCalls, gcpCalls];

@@ -1,4 +1,4 @@
 /** Mocked Kubernetes outputs. */
-import type { OutputMock } from "./index";
+import type { OutputMock } from "./types";
 
 export const k8sOutputs: Record<string, OutputMock> = {};

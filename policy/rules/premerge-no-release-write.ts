@@ -4,22 +4,21 @@
  * action anywhere on `*`.
  */
 import { loadCatalog, type Catalog } from "../../catalog";
+import { trustedArtifactArns } from "../../aws/iam-policies";
+import { AWS_DEFAULTS } from "../../aws/settings";
+import { iamGlobMatches } from "../../lib/iam-glob";
 import { isElasticCiStack } from "./elastic-stack-token-from-ssm";
 import { isUnknown, ofTypes, violation, type FleetRule, type Subject, type Violation } from "../subject";
 
-/** ARNs of postmerge and release artifacts (glob: `*` matches anything). The vLLM fleet's. */
-export const PROTECTED_ARNS = [
-    "arn:aws:ecr:*:*:repository/vllm-ci-postmerge-*",
-    "arn:aws:ecr:*:*:repository/vllm-release*",
-    "arn:aws:ecr-public::*:repository/vllm-ci-postmerge-*",
-    "arn:aws:ecr-public::*:repository/vllm-release*",
-    "arn:aws:s3:::vllm-wheels",
-    "arn:aws:s3:::vllm-wheels/*",
-    "arn:aws:s3:::vllm-wheels-dev",
-    "arn:aws:s3:::vllm-wheels-dev/*",
-    "arn:aws:s3:::vllm-build-sccache",
-    "arn:aws:s3:::vllm-build-sccache/*",
-];
+/**
+ * ARNs of postmerge and release artifacts under the default names. The pack guards the names the
+ * stack's own config gives (`policy/index.ts`), through the same function.
+ */
+export const PROTECTED_ARNS = trustedArtifactArns({
+    imageRepositories: { ci: AWS_DEFAULTS.ciImageRepository, postmerge: AWS_DEFAULTS.postmergeImageRepository, release: AWS_DEFAULTS.releaseImageRepository },
+    buildCacheRepositories: { pullRequest: AWS_DEFAULTS.prCacheRepository, postmerge: AWS_DEFAULTS.postmergeCacheRepository },
+    buckets: { wheels: AWS_DEFAULTS.wheelsBucket, devWheels: AWS_DEFAULTS.devWheelsBucket, compilerCache: AWS_DEFAULTS.compilerCacheBucket },
+});
 
 /** ECR access levels of the Elastic CI Stack that only read. */
 const READ_ONLY_ECR_ACCESS = new Set(["none", "readonly"]);
@@ -38,14 +37,10 @@ export function isWriteAction(action: string): boolean {
     return !READ_VERB.test(verb) && verb !== "GetAuthorizationToken";
 }
 
-function globToRegExp(glob: string): RegExp {
-    return new RegExp(`^${glob.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
-}
-
 /** Whether a policy resource ARN (itself possibly a glob) can reach a protected ARN. */
 export function reachesProtected(resourceArn: string, protectedArns: string[] = PROTECTED_ARNS): boolean {
     if (resourceArn === "*") return true;
-    return protectedArns.some((glob) => globToRegExp(glob).test(resourceArn) || globToRegExp(resourceArn).test(glob));
+    return protectedArns.some((glob) => iamGlobMatches(glob, resourceArn) || iamGlobMatches(resourceArn, glob));
 }
 
 interface Statement {

@@ -9,6 +9,9 @@ import { ofType, resource, type ProgramRun, type RecordedResource } from "../../
 import { loadStackConfig } from "../../plan/stack-config";
 import { parameterProblems } from "../../aws/stack-template";
 import { MOCK_AMI_ID } from "../../plan/mocks/aws";
+import { noPlaintextSecrets } from "../../policy/rules/no-plaintext-secrets";
+import { subjectsFromPlan } from "../../policy/from-plan";
+import { withConfigReads } from "../support/config-reads";
 import {
     CATALOG_FILE,
     asList,
@@ -44,10 +47,11 @@ describe("AWS fleet (aws-prod under mocks)", function () {
     this.timeout(60000);
     const runs = new Map<string, ProgramRun>();
     let run: ProgramRun;
+    let configRead: Set<string>;
 
     before(async () => {
         const secrets = Object.fromEntries(loadStackConfig("aws-prod").secretKeys.map((key) => [key, SENTINEL]));
-        run = await runAwsProd({}, secrets);
+        ({ result: run, keys: configRead } = await withConfigReads(() => runAwsProd({}, secrets)));
         runs.set("6.21.0", run);
         runs.set("6.71.1", await runAwsProd({ elasticStackVersion: "6.71.1" }));
     });
@@ -229,10 +233,23 @@ describe("AWS fleet (aws-prod under mocks)", function () {
             assert.deepEqual(ofType(run, "aws:secretsmanager/secretVersion:SecretVersion"), []);
         });
 
-        it("keeps every secret value out of inputs and outputs", () => {
+        it("reads no secret config, so no secret value can reach a resource or output", () => {
+            const secretKeys = loadStackConfig("aws-prod").secretKeys;
+            assert.ok(secretKeys.length > 0, "the project declares secrets (of the GCP stack)");
+            assert.ok(configRead.has("ci:awsAccountId") && configRead.has("ci:cloud"), `the reads are recorded: ${[...configRead].join(", ")}`);
+            assert.deepEqual([...configRead].filter((key) => secretKeys.includes(key)), [], "AWS agents read their tokens from SSM and Secrets Manager at boot");
             const everything = JSON.stringify([run.resources.map((r) => r.rawInputs), run.outputs]);
             assert.ok(!everything.includes(SENTINEL));
             for (const parameter of ofType(run, "aws:ssm/parameter:Parameter")) assert.equal(parameter.inputs.type, "String", "no SecureString values pass through the program");
+        });
+
+        it("passes the plaintext-secret rule, which catches a token put in a stack parameter", () => {
+            const subjects = subjectsFromPlan(run.resources);
+            assert.deepEqual(noPlaintextSecrets.check(subjects), []);
+            const leaked = subjects.map((s) =>
+                s.type === STACK && s.name === "gpu_1_queue" ? { ...s, props: { ...s.props, parameters: { ...s.props.parameters, BuildkiteAgentToken: "bkua_0123456789abcdefghij0123456789" } } } : s,
+            );
+            assert.deepEqual(noPlaintextSecrets.check(leaked).map((v) => v.resource), [`${STACK}::gpu_1_queue`]);
         });
     });
 

@@ -8,6 +8,7 @@ import { parseCloudFormationYaml } from "../../aws/cloudformation-yaml";
 import { extractTemplateRules, type StackTemplateRules } from "../../aws/stack-template";
 import { runWithMocks, type ProgramRun } from "../../plan/harness";
 import { loadStackConfig, PROJECT_ROOT } from "../../plan/stack-config";
+import { iamGlobMatches } from "../../lib/iam-glob";
 import { sharedFixture } from "../support/fixtures";
 
 /** The template versions the tests check every queue against. */
@@ -114,11 +115,6 @@ export function statementsOf(policy: unknown): Statement[] {
 
 export const asList = (value: string | string[] | undefined): string[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 
-/** IAM glob (`*`, `?`) as a regular expression. */
-export function globToRegExp(glob: string): RegExp {
-    const pattern = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-    return new RegExp(`^${pattern}$`);
-}
 
 /**
  * Whether an IAM action (possibly a wildcard) can change something. Read verbs are the ones AWS
@@ -142,7 +138,7 @@ export function writesReaching(policy: unknown, protectedArns: string[]): string
         }
         const writes = asList(statement.Action).filter(mayWrite);
         for (const resource of asList(statement.Resource)) {
-            const reaches = protectedArns.some((arn) => globToRegExp(resource).test(arn));
+            const reaches = protectedArns.some((arn) => iamGlobMatches(resource, arn));
             if (reaches) for (const action of writes) grants.push(`${action} on ${resource}`);
         }
     }

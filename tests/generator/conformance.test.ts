@@ -200,24 +200,32 @@ describe("bundled CLI (dist/pipeline-generator.js)", function () {
     });
 
     it("routes with another catalog given by --catalog", function () {
-        const { child: first, workDir } = runBundle("25-queue-routing-feature-branch");
+        const { child: first, workDir, outputPath } = runBundle("25-queue-routing-feature-branch");
         try {
             assert.equal(first.status, 0, first.stderr);
             const repoCatalog = path.resolve(__dirname, "..", "..", "catalog", "queues.yaml");
             const custom = path.join(workDir, "catalog.yaml");
-            fs.writeFileSync(custom, fs.readFileSync(repoCatalog, "utf8").replace("queue: a100_queue", "queue: a100_other_queue"));
-            // The edited catalog may fail its own lint (an unreachable queue); either way it is read.
-            const child = spawnSync(
-                process.execPath,
-                [bundle, "--pipeline_config_path", "pipeline_config.yaml", "--output_file_path", "out/custom.yaml", "--offline", "--changed-files", "diff.txt", "--catalog", custom],
-                { cwd: workDir, env: { PATH: process.env.PATH, BUILDKITE_BRANCH: "feature/x", RUN_ALL: "1" }, encoding: "utf8" },
-            );
-            if (child.status === 0) {
-                assert.match(fs.readFileSync(path.join(workDir, "out/custom.yaml"), "utf8"), /queue: a100_other_queue/);
-            } else {
-                assert.equal(child.status, 2);
-                assert.match(child.stderr, /^error: catalog: /);
-            }
+            const original = fs.readFileSync(repoCatalog, "utf8");
+            assert.match(fs.readFileSync(outputPath, "utf8"), /queue: a100_queue\b/, "the case routes a step to a100_queue");
+            // A valid catalog where the A100 queue has another name: the steps must follow it.
+            fs.writeFileSync(custom, original.replaceAll("a100_queue", "a100_other_queue"));
+            const generate = (catalogFile: string) =>
+                spawnSync(
+                    process.execPath,
+                    [bundle, "--pipeline_config_path", "pipeline_config.yaml", "--output_file_path", "out/custom.yaml", "--offline", "--changed-files", "diff.txt", "--catalog", catalogFile],
+                    { cwd: workDir, env: { PATH: process.env.PATH, BUILDKITE_BRANCH: "feature/x", RUN_ALL: "1" }, encoding: "utf8" },
+                );
+            const child = generate(custom);
+            assert.equal(child.status, 0, child.stderr);
+            const output = fs.readFileSync(path.join(workDir, "out/custom.yaml"), "utf8");
+            assert.match(output, /queue: a100_other_queue/);
+            assert.doesNotMatch(output, /queue: a100_queue\b/);
+            // A broken one is refused in one line, exit 2.
+            const broken = path.join(workDir, "broken.yaml");
+            fs.writeFileSync(broken, original.replace("queue: a100_queue }", "queue: a100_queeu }"));
+            const refused = generate(broken);
+            assert.equal(refused.status, 2, refused.stderr);
+            assert.match(refused.stderr, /^error: catalog: .*broken\.yaml: routing rule \d+: field queue: unknown queue "a100_queeu"/);
         } finally {
             fs.rmSync(workDir, { recursive: true, force: true });
         }

@@ -14,6 +14,7 @@ import * as fs from "fs";
 import * as path from "path";
 import Ajv2020 from "ajv/dist/2020";
 import * as yaml from "js-yaml";
+import { isPlainObject } from "../../lib/values";
 import { sharedFixture } from "../support/fixtures";
 
 export const SHARED_SCHEMAS = sharedFixture("schemas");
@@ -23,9 +24,7 @@ export const PACKAGED_IMAGE = `ghcr.io/buildkite/agent-stack-k8s/controller:${CH
 
 type Json = Record<string, unknown>;
 
-function isMap(value: unknown): value is Json {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+const isMap = (value: unknown): value is Json => isPlainObject(value);
 
 /** Helm's coalescing of user values over chart values: maps merge, lists and scalars replace, null deletes. */
 export function helmMerge(base: Json, override: Json): Json {

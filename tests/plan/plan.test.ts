@@ -8,6 +8,7 @@ import { declaredConfig, defineFleet, unknownConfigKeys } from "../../fleet";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import { sharedPlan } from "../support/plans";
+import { withConfigReads } from "../support/config-reads";
 
 describe("offline plan", () => {
     const runs = new Map<string, ProgramRun>();
@@ -39,13 +40,23 @@ describe("offline plan", () => {
         }
     });
 
-    it("shows secrets only as [secret] in JSON", () => {
-        for (const [stack, run] of runs) {
+    it("shows the secrets a stack reads only as [secret] in JSON, and reads no other", async () => {
+        const readBy: Record<string, string[]> = {};
+        for (const stack of listStacks()) {
+            const { result: run, keys } = await withConfigReads(() => planStack(stack));
             const json = planJson(run);
-            for (const key of loadStackConfig(stack).secretKeys) {
+            const raw = JSON.stringify(run.resources.map((r) => r.rawInputs));
+            const secretKeys = loadStackConfig(stack).secretKeys;
+            readBy[stack] = secretKeys.filter((key) => keys.has(key));
+            for (const key of readBy[stack]) {
+                assert.ok(raw.includes(secretPlaceholder(key)), `${stack}: ${key} is read, so its value must reach a resource (as a secret)`);
                 assert.ok(!json.includes(secretPlaceholder(key)), `${stack}: ${key} leaks into the plan`);
             }
         }
+        assert.deepEqual(readBy, {
+            "aws-prod": [],
+            "gcp-prod": ["ci:buildkiteAnalyticsToken", "ci:externalKubeconfigs", "ci:hfToken"],
+        });
     });
 
     it("uses no default provider: every region and project is explicit", () => {

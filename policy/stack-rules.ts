@@ -1,0 +1,24 @@
+/** The pack's rules as they apply to one stack, with what its own config names. Pure: the tests call it. */
+import { trustedArtifactArns } from "../aws/iam-policies";
+import { readAwsSettings } from "../aws/settings";
+import { loadStackConfig, PROJECT_ROOT } from "../plan/stack-config";
+import { FLEET_RULES } from "./rules";
+import { premergeNoReleaseWrite, premergeNoReleaseWriteRule } from "./rules/premerge-no-release-write";
+import type { FleetRule } from "./subject";
+
+/** The stack a URN belongs to (`urn:pulumi:<stack>::<project>::...`). */
+export function stackOfUrn(urn: string): string {
+    return urn.split("::")[0].split(":")[2] ?? "";
+}
+
+/**
+ * The rules for one stack: the trust boundary guards the artifact names the stack's own config
+ * gives (`Pulumi.<stack>.yaml`), not only vLLM's defaults.
+ */
+export function rulesForStack(stack: string, root = PROJECT_ROOT): FleetRule[] {
+    const stackConfig = loadStackConfig(stack, root);
+    if (stackConfig.config["ci:cloud"] !== "aws") return FLEET_RULES;
+    const settings = readAwsSettings((key) => stackConfig.config[`ci:${key}`], `Pulumi.${stack}.yaml`);
+    const guard = premergeNoReleaseWriteRule(undefined, trustedArtifactArns(settings));
+    return FLEET_RULES.map((rule) => (rule === premergeNoReleaseWrite ? guard : rule));
+}
