@@ -7,11 +7,15 @@ import * as aws from "@pulumi/aws";
 
 export interface ArtifactBucketArgs {
     /** Bucket name, for example `vllm-wheels`. */
-    bucketName: pulumi.Input<string>;
+    readonly bucketName: pulumi.Input<string>;
 }
 
-/** Pass the region's provider in `opts`. */
+/** An artifact bucket with its public access block, encryption and ownership. Pass the region's provider in `opts.provider`. */
 export class ArtifactBucket extends pulumi.ComponentResource {
+    /** The bucket (kept when the resource is deleted). */
+    public readonly bucket: aws.s3.Bucket;
+    /** Its public access block: all four flags on. */
+    public readonly publicAccessBlock: aws.s3.BucketPublicAccessBlock;
     public readonly bucketName: pulumi.Output<string>;
     public readonly arn: pulumi.Output<string>;
 
@@ -20,7 +24,8 @@ export class ArtifactBucket extends pulumi.ComponentResource {
         const child = { parent: this };
         // Wheels and caches outlive this program: deleting the resource must not delete the data.
         const bucket = new aws.s3.Bucket(name, { bucket: args.bucketName, forceDestroy: false }, { ...child, retainOnDelete: true });
-        new aws.s3.BucketPublicAccessBlock(
+        this.bucket = bucket;
+        this.publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
             name,
             { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
             child,

@@ -24,13 +24,18 @@ export function expireAfterPushPolicy(days: number): string {
 
 export interface BuildCacheRepositoryArgs {
     /** Repository name, for example `vllm-ci-test-cache`. */
-    repositoryName: pulumi.Input<string>;
+    readonly repositoryName: pulumi.Input<string>;
     /** Days after push at which images expire (default 14). */
-    expiryDays?: number;
+    readonly expiryDays?: number;
 }
 
-/** Pass the region's provider in `opts`. */
+/** A BuildKit cache repository that expires its images. Pass the region's provider in `opts.provider`. */
 export class BuildCacheRepository extends pulumi.ComponentResource {
+    /** The repository (kept when the resource is deleted). */
+    public readonly repository: aws.ecr.Repository;
+    /** Its lifecycle policy. */
+    public readonly lifecyclePolicy: aws.ecr.LifecyclePolicy;
+    /** `<account>.dkr.ecr.<region>.amazonaws.com/<name>`. */
     public readonly repositoryUrl: pulumi.Output<string>;
 
     constructor(name: string, args: BuildCacheRepositoryArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -41,7 +46,8 @@ export class BuildCacheRepository extends pulumi.ComponentResource {
             { name: args.repositoryName, imageTagMutability: "MUTABLE", forceDelete: false },
             { parent: this, retainOnDelete: true },
         );
-        new aws.ecr.LifecyclePolicy(name, { repository: repository.name, policy: expireAfterPushPolicy(args.expiryDays ?? CACHE_EXPIRY_DAYS) }, { parent: this });
+        this.repository = repository;
+        this.lifecyclePolicy = new aws.ecr.LifecyclePolicy(name, { repository: repository.name, policy: expireAfterPushPolicy(args.expiryDays ?? CACHE_EXPIRY_DAYS) }, { parent: this });
         this.repositoryUrl = repository.repositoryUrl;
         this.registerOutputs({ repositoryUrl: this.repositoryUrl });
     }

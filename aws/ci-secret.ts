@@ -9,15 +9,18 @@ import * as aws from "@pulumi/aws";
 
 export interface CiSecretArgs {
     /** Secret name, for example `ci/hf-token`. */
-    secretName: pulumi.Input<string>;
+    readonly secretName: pulumi.Input<string>;
     /** What the secret holds and who reads it. */
-    description: pulumi.Input<string>;
+    readonly description: pulumi.Input<string>;
     /** Regions other than the provider's that get a read-only replica. */
-    replicaRegions: string[];
+    readonly replicaRegions: readonly string[];
 }
 
-/** Pass the home region's provider in `opts`. */
+/** A secret without a value, replicated where agents read it. Pass the home region's provider in `opts.provider`. */
 export class CiSecret extends pulumi.ComponentResource {
+    /** The secret (kept when the resource is deleted). */
+    public readonly secret: aws.secretsmanager.Secret;
+    /** Its ARN (with Secrets Manager's random suffix). */
     public readonly arn: pulumi.Output<string>;
 
     constructor(name: string, args: CiSecretArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -32,6 +35,7 @@ export class CiSecret extends pulumi.ComponentResource {
             // No SecretVersion: the value is not the program's business.
             { parent: this, retainOnDelete: true },
         );
+        this.secret = secret;
         this.arn = secret.arn;
         this.registerOutputs({ arn: this.arn });
     }

@@ -8,28 +8,34 @@ import { AWS_MANAGED_STACK_TAGS, STACK_CAPABILITIES, STACK_OUTPUTS } from "./sta
 
 export interface ElasticStackQueueArgs {
     /** CloudFormation stack name (`bk-<queue>`, see `stackNameOf`). */
-    stackName: string;
+    readonly stackName: string;
     /** The template of the Elastic CI Stack release (see `templateUrlOf`). */
-    templateUrl: string;
+    readonly templateUrl: string;
     /** Stack parameters computed from the catalog (see `queueStackParameters`), every value a string. */
-    parameters: Record<string, string>;
+    readonly parameters: Readonly<Record<string, string>>;
     /** The region's VPC the instances launch into. */
-    vpcId: pulumi.Input<string>;
+    readonly vpcId: pulumi.Input<string>;
     /** The subnets the autoscaling group spans. */
-    subnetIds: pulumi.Input<string>[];
+    readonly subnetIds: readonly pulumi.Input<string>[];
     /** Security group of the instances. */
-    securityGroupId: pulumi.Input<string>;
+    readonly securityGroupId: pulumi.Input<string>;
     /** Name of the inline policy on the instance role (it says which stage's grants it holds). */
-    instanceRolePolicyName: string;
+    readonly instanceRolePolicyName: string;
     /** The instance role's policy document, as JSON. */
-    instanceRolePolicy: pulumi.Input<string>;
+    readonly instanceRolePolicy: pulumi.Input<string>;
 }
 
+/** A queue's Elastic CI Stack and its stage's policy on the stack's instance role. Pass the region's provider in `opts.provider`. */
 export class ElasticStackQueue extends pulumi.ComponentResource {
+    /** The CloudFormation stack. */
+    public readonly stack: aws.cloudformation.Stack;
+    /** The stage's inline policy on the instance role. */
+    public readonly instanceRolePolicy: aws.iam.RolePolicy;
     /** The IAM role of the queue's instances (stack output `InstanceRoleName`). */
     public readonly instanceRoleName: pulumi.Output<string>;
     /** The queue's autoscaling group (stack output `AutoScalingGroupName`). */
     public readonly autoScalingGroupName: pulumi.Output<string>;
+    /** The CloudFormation stack's name. */
     public readonly stackName: string;
 
     constructor(name: string, args: ElasticStackQueueArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -43,18 +49,19 @@ export class ElasticStackQueue extends pulumi.ComponentResource {
                 parameters: {
                     ...args.parameters,
                     VpcId: args.vpcId,
-                    Subnets: pulumi.all(args.subnetIds).apply((ids) => ids.join(",")),
+                    Subnets: pulumi.all([...args.subnetIds]).apply((ids) => ids.join(",")),
                     SecurityGroupIds: args.securityGroupId,
                 },
                 tags: { "buildkite-queue": args.parameters.BuildkiteQueue ?? name },
             },
             { parent: this, ignoreChanges: AWS_MANAGED_STACK_TAGS.map((tag) => `tags["${tag}"]`) },
         );
+        this.stack = stack;
         this.stackName = args.stackName;
         this.instanceRoleName = stack.outputs.apply((outputs) => String(outputs[STACK_OUTPUTS.instanceRoleName]));
         this.autoScalingGroupName = stack.outputs.apply((outputs) => String(outputs[STACK_OUTPUTS.autoScalingGroupName]));
 
-        new aws.iam.RolePolicy(
+        this.instanceRolePolicy = new aws.iam.RolePolicy(
             `${name}-instance-access`,
             { name: args.instanceRolePolicyName, role: this.instanceRoleName, policy: args.instanceRolePolicy },
             { parent: this },

@@ -23,16 +23,23 @@ export function subnetCidrs(vpcCidr: string, count: number): string[] {
 
 export interface RegionalNetworkArgs {
     /** AWS region, for example `us-west-2`. */
-    region: string;
+    readonly region: string;
     /** Availability zones, one public subnet each. Their order fixes each subnet's range. */
-    zones: string[];
+    readonly zones: readonly string[];
     /** Also create the model-weights file system's security group (regions with GPU queues). */
-    modelWeightsFileSystem?: boolean;
+    readonly modelWeightsFileSystem?: boolean;
 }
 
-/** A region's VPC, public subnets and security groups. Pass the region's provider in `opts`. */
+/** A region's VPC, public subnets and security groups. Pass the region's provider in `opts.provider`. */
 export class RegionalNetwork extends pulumi.ComponentResource {
+    /** The VPC. */
+    public readonly vpc: aws.ec2.Vpc;
+    /** The public subnets, in zone order. */
+    public readonly subnets: aws.ec2.Subnet[] = [];
+    /** The agents' security group. */
+    public readonly agentSecurityGroup: aws.ec2.SecurityGroup;
     public readonly vpcId: pulumi.Output<string>;
+    /** The VPC's address range. */
     public readonly cidrBlock: string;
     /** Subnet ids in zone order. */
     public readonly subnetIds: pulumi.Output<string>[];
@@ -60,6 +67,7 @@ export class RegionalNetwork extends pulumi.ComponentResource {
                 { vpcId: vpc.id, availabilityZone: zone, cidrBlock: cidrs[i], mapPublicIpOnLaunch: true, tags: tags(zone) },
                 child,
             );
+            this.subnets.push(subnet);
             new aws.ec2.RouteTableAssociation(`${name}-${zone}`, { subnetId: subnet.id, routeTableId: routes.id }, child);
             return subnet.id;
         });
@@ -88,6 +96,8 @@ export class RegionalNetwork extends pulumi.ComponentResource {
             this.modelWeightsSecurityGroupId = modelWeights.id;
         }
 
+        this.vpc = vpc;
+        this.agentSecurityGroup = agents;
         this.vpcId = vpc.id;
         this.cidrBlock = VPC_CIDR;
         this.agentSecurityGroupId = agents.id;

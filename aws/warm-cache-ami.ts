@@ -33,39 +33,52 @@ export function latestElasticStackAmi(arch: "x86_64" | "arm64", provider: aws.Pr
 
 /** A queue the built AMI rolls into. */
 export interface WarmCacheAmiTarget {
-    stackName: string;
-    autoScalingGroupName: pulumi.Input<string>;
-    instanceRoleName: pulumi.Input<string>;
+    /** The queue's CloudFormation stack name. */
+    readonly stackName: string;
+    /** Its autoscaling group (stack output). */
+    readonly autoScalingGroupName: pulumi.Input<string>;
+    /** Its instance role (stack output), which the rollout passes to EC2. */
+    readonly instanceRoleName: pulumi.Input<string>;
 }
 
 export interface WarmCacheAmiArgs {
-    region: string;
-    accountId: string;
+    /** Region of the build queue, its targets and the AMI. */
+    readonly region: string;
+    /** The account the AMI and the parameters live in. */
+    readonly accountId: string;
     /** The catalog name of the AMI-build queue. */
-    buildQueue: string;
+    readonly buildQueue: string;
     /** The AMI-build queue's instance role, which receives the policy. */
-    buildQueueRoleName: pulumi.Input<string>;
+    readonly buildQueueRoleName: pulumi.Input<string>;
     /** SSM parameter holding the AMI id, for example `/buildkite/cpu-build-ami/us-east-1`. */
-    amiParameter: string;
+    readonly amiParameter: string;
     /** The AMI id the parameter is created with; later values are the AMI pipeline's. */
-    seedImageId: pulumi.Input<string>;
+    readonly seedImageId: pulumi.Input<string>;
     /** The region's VPC, where the builder launches. */
-    vpcId: pulumi.Input<string>;
-    vpcCidr: string;
-    builderSubnetId: pulumi.Input<string>;
+    readonly vpcId: pulumi.Input<string>;
+    /** The VPC's address range (the builder accepts SSH from it only). */
+    readonly vpcCidr: string;
+    /** The subnet the builder launches into. */
+    readonly builderSubnetId: pulumi.Input<string>;
     /** The queues whose autoscaling groups receive the new AMI. */
-    targets: WarmCacheAmiTarget[];
+    readonly targets: readonly WarmCacheAmiTarget[];
 }
 
-/** Pass the region's provider in `opts`. */
+/** The warm-cache AMI's parameter, its builder's network and the build queue's rollout policy. Pass the region's provider in `opts.provider`. */
 export class WarmCacheAmi extends pulumi.ComponentResource {
+    /** The SSM parameter holding the AMI id. */
+    public readonly amiParameter: aws.ssm.Parameter;
+    /** The builder's security group. */
+    public readonly builderSecurityGroup: aws.ec2.SecurityGroup;
+    /** The policy of the build queue's role. */
+    public readonly buildPolicy: aws.iam.RolePolicy;
     public readonly amiParameterName: string;
 
     constructor(name: string, args: WarmCacheAmiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ci:aws:WarmCacheAmi", name, {}, opts);
         const child = { parent: this };
 
-        new aws.ssm.Parameter(
+        this.amiParameter = new aws.ssm.Parameter(
             `${name}-parameter`,
             {
                 name: args.amiParameter,
@@ -123,7 +136,8 @@ export class WarmCacheAmi extends pulumi.ComponentResource {
                     }),
                 ),
             );
-        new aws.iam.RolePolicy(`${name}-build-access`, { name: "vllm-ci-warm-cache-ami-build", role: args.buildQueueRoleName, policy }, child);
+        this.builderSecurityGroup = builder;
+        this.buildPolicy = new aws.iam.RolePolicy(`${name}-build-access`, { name: "vllm-ci-warm-cache-ami-build", role: args.buildQueueRoleName, policy }, child);
         this.amiParameterName = args.amiParameter;
         this.registerOutputs({ amiParameterName: this.amiParameterName });
     }
