@@ -95,8 +95,11 @@ export function catalogProblems(catalog: Catalog): string[] {
             if (!byName.has(target)) problems.push(`${where}: field queue: unknown queue "${target}"${didYouMean(target, byName.keys())}`);
         }
         for (const device of rule.match?.device ?? []) {
-            if (device === DEFAULT_DEVICE || !catalog.devices[device]) {
-                problems.push(`${where}: field match.device: unknown device "${device}"${didYouMean(device, Object.keys(catalog.devices))}`);
+            if (device === DEFAULT_DEVICE) {
+                problems.push(`${where}: field match.device: "${DEFAULT_DEVICE}" is not a device a step names (steps without a known device reach the last rule)`);
+            } else if (!catalog.devices[device]) {
+                const named = Object.keys(catalog.devices).filter((name) => name !== DEFAULT_DEVICE);
+                problems.push(`${where}: field match.device: unknown device "${device}"${didYouMean(device, named)}`);
             }
         }
         if (!rule.match && index !== catalog.routing.length - 1) {

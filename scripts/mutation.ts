@@ -19,7 +19,7 @@ const REPORTS = path.join(ROOT, "reports", "mutation");
 
 /** The mutated files and the tests that must kill their mutants. */
 export const MUTATION_TARGETS: Readonly<Record<string, readonly string[]>> = {
-    "catalog/validate.ts": ["tests/catalog/lint.test.ts", "tests/catalog/catalog.test.ts"],
+    "catalog/validate.ts": ["tests/catalog/validate.test.ts", "tests/catalog/lint.test.ts"],
     "catalog/routing.ts": ["tests/catalog/routing.test.ts", "tests/catalog/catalog.test.ts"],
     "generator/selection.ts": ["tests/generator/selection.test.ts", "tests/generator/run.test.ts"],
     "generator/pipeline.ts": ["tests/generator/run.test.ts", "tests/generator/commands.test.ts", "tests/generator/conformance.test.ts"],

@@ -1,0 +1,101 @@
+/**
+ * `catalogProblems` on a small catalog of the tests' own, one flaw at a time, each compared with
+ * the exact line it must give (the loader's schema is bypassed: these are the checks across entries).
+ */
+import { strict as assert } from "assert";
+import { catalogProblems, parseCatalog, queuesOf, type Catalog } from "../../catalog";
+
+const CATALOG = `
+machineTypes:
+  r6in.large: {}
+  g6.4xlarge: { accelerator: nvidia-l4, count: 1 }
+  g2-standard-12: { accelerator: nvidia-l4, count: 1 }
+  v6e-1: { accelerator: tpu-v6e, count: 1 }
+buildkiteClusters:
+  ci: { ssmTokenParameter: /bk_ci, gcpSecretId: bk-ci }
+gkeClusters:
+  standard: { region: us-central1, zones: [us-central1-a] }
+  auto: { region: us-central1, zones: [], autopilot: true }
+defaults:
+  aws: { region: us-west-2, cluster: ci, stage: premerge, scale: { min: 0, max: 2 } }
+  gke: { stage: premerge, cluster: ci, reachedBy: name }
+  tpu: { stage: premerge, cluster: ci, reachedBy: name }
+  external: { stage: any }
+queues:
+  - { name: cpu, provider: aws, machine: { type: r6in.large } }
+  - { name: gpu, provider: aws, machine: { type: g6.4xlarge, accelerator: nvidia-l4, count: 1 }, aws: { imageIdParameter: /ami } }
+  - { name: builder, provider: aws, stage: postmerge, reachedBy: name, machine: { type: r6in.large }, aws: { buildsAmi: true, rollsAmiTo: [gpu] } }
+  - { name: l4, provider: gke, machine: { type: g2-standard-12 }, scale: { min: 0, max: 1 }, gke: { clusters: [standard] } }
+  - { name: tpu, provider: tpu, machine: { type: v6e-1 }, tpu: { acceleratorType: v6e-1, runtimeVersion: r, zone: us-east5-b, count: 1 } }
+  - { name: partner, provider: external }
+devices:
+  default: { plugin: docker, template: default }
+  cpu: { plugin: docker, template: default }
+  mi: { plugin: amd, amdGpus: 2 }
+routing:
+  - { match: { device: [cpu] }, queue: cpu }
+  - { match: { device: [mi] }, queue: partner }
+  - queue: gpu
+`;
+
+const base = parseCatalog(CATALOG, "v.yaml");
+const problemsWith = (edit: (catalog: Catalog) => void): string[] => {
+    const catalog = structuredClone(base);
+    edit(catalog);
+    return catalogProblems(catalog);
+};
+const aws = (catalog: Catalog, name: string) => queuesOf(catalog, "aws").find((q) => q.name === name)!;
+
+describe("catalog checks across entries", () => {
+    it("find nothing in a coherent catalog", () => {
+        assert.deepEqual(catalogProblems(base), []);
+    });
+
+    const cases: [string, (catalog: Catalog) => void, string[]][] = [
+        ["a duplicate name", (c) => c.queues.push(structuredClone(c.queues[0])), ['queue "cpu": field name: declared more than once']],
+        ["an unknown Buildkite cluster", (c) => (aws(c, "cpu").cluster = "cj"), ['queue "cpu": field cluster: unknown Buildkite cluster "cj" (did you mean "ci"?)']],
+        ["min above max", (c) => (aws(c, "cpu").scale = { min: 3, max: 2 }), ['queue "cpu": field scale.min: 3 is greater than scale.max (2)']],
+        ["min equal to max (fine)", (c) => (aws(c, "cpu").scale = { min: 2, max: 2 }), []],
+        ["an unknown machine type", (c) => (aws(c, "cpu").machine.type = "r6in.larg"), ['queue "cpu": field machine.type: unknown machine type "r6in.larg" (did you mean "r6in.large"?)']],
+        ["another accelerator than the machine type's", (c) => (aws(c, "gpu").machine.accelerator = "nvidia-a10"), ['queue "gpu": field machine.accelerator: nvidia-a10 does not match machine type g6.4xlarge (nvidia-l4)']],
+        ["an accelerator on a CPU machine", (c) => (aws(c, "cpu").machine.accelerator = "nvidia-l4"), ['queue "cpu": field machine.accelerator: nvidia-l4 does not match machine type r6in.large (no accelerator)']],
+        ["another count than the machine type's", (c) => (aws(c, "gpu").machine.count = 2), ['queue "gpu": field machine.count: 2 does not match machine type g6.4xlarge (1 accelerators)']],
+        ["a count on a CPU machine", (c) => (aws(c, "cpu").machine.count = 1), ['queue "cpu": field machine.count: 1 does not match machine type r6in.large (0 accelerators)']],
+        ["an unknown GKE cluster", (c) => (queuesOf(c, "gke")[0].gke.clusters = ["standrd"]), ['queue "l4": field gke.clusters: unknown GKE cluster "standrd" (did you mean "standard"?)']],
+        ["a pool on an Autopilot cluster", (c) => (queuesOf(c, "gke")[0].gke.clusters = ["standard", "auto"]), ['queue "l4": field gke.clusters: "auto" is an Autopilot cluster and takes no node pools']],
+        ["a TPU type other than the machine's", (c) => (queuesOf(c, "tpu")[0].tpu.acceleratorType = "v6e-8"), ['queue "tpu": field tpu.acceleratorType: v6e-8 differs from machine.type v6e-1']],
+        ["both an AMI and an AMI parameter", (c) => (aws(c, "gpu").aws!.imageId = "ami-0123456789abcdef0"), ['queue "gpu": field aws.imageId: set either imageId or imageIdParameter, not both']],
+        ["a rollout to an unknown queue", (c) => (aws(c, "builder").aws!.rollsAmiTo = ["gpv"]), ['queue "builder": field aws.rollsAmiTo: unknown queue "gpv" (did you mean "gpu"?)']],
+        ["a rollout to a queue without an AMI parameter", (c) => (aws(c, "builder").aws!.rollsAmiTo = ["cpu"]), ['queue "builder": field aws.rollsAmiTo: queue "cpu" does not boot from an AMI parameter']],
+        ["a rollout to a queue of another provider", (c) => (aws(c, "builder").aws!.rollsAmiTo = ["tpu"]), ['queue "builder": field aws.rollsAmiTo: queue "tpu" does not boot from an AMI parameter']],
+        ["a docker device without its template", (c) => delete c.devices.cpu.template, ['device "cpu": missing field "template"']],
+        ["an AMD device without its GPU count", (c) => delete c.devices.mi.amdGpus, ['device "mi": missing field "amdGpus"']],
+        ["a GPU count on a docker device", (c) => (c.devices.cpu.amdGpus = 1), ['device "cpu": field amdGpus: only allowed with plugin amd']],
+        ["an AMD default device", (c) => (c.devices.default = { plugin: "amd", amdGpus: 1 }), ['device "default": field plugin: the default device cannot be an AMD device']],
+        ["a rule to an unknown queue", (c) => (c.routing[0].queue = "cpv"), ['routing rule 1: field queue: unknown queue "cpv" (did you mean "cpu"?)']],
+        ["a main/other rule to an unknown queue", (c) => (c.routing[0].queue = { main: "cpu", other: "gpx" }), ['routing rule 1: field queue: unknown queue "gpx" (did you mean "gpu"?)']],
+        ["a rule naming an unknown device", (c) => (c.routing[0].match = { device: ["cpv"] }), ['routing rule 1: field match.device: unknown device "cpv" (did you mean "cpu"?)']],
+        ["a rule naming the default device", (c) => (c.routing[0].match = { device: ["default"] }), ['routing rule 1: field match.device: "default" is not a device a step names (steps without a known device reach the last rule)']],
+        [
+            "a default rule before the end",
+            (c) => c.routing.splice(1, 0, { queue: "cpu" }),
+            ["routing rule 2: field match: a rule without match must be the last one (the rules after it are unreachable)"],
+        ],
+        ["a last rule with a match", (c) => (c.routing[2].match = { label: "x" }), ["routing rule 3: field match: the last rule must have no match (the default queue)"]],
+    ];
+    for (const [what, edit, expected] of cases) {
+        it(`report ${what}`, () => {
+            assert.deepEqual(problemsWith(edit), expected);
+        });
+    }
+
+    it("report every problem of several flaws, in order", () => {
+        assert.deepEqual(
+            problemsWith((c) => {
+                aws(c, "cpu").cluster = "cj";
+                c.routing[0].queue = "cpv";
+            }),
+            ['queue "cpu": field cluster: unknown Buildkite cluster "cj" (did you mean "ci"?)', 'routing rule 1: field queue: unknown queue "cpv" (did you mean "cpu"?)'],
+        );
+    });
+});
