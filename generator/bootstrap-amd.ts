@@ -78,7 +78,7 @@ export async function runAmdEntry(context: BootstrapContext, entry: TemplateEntr
     const { cwd, env, report, log } = context;
     const stepsFile = path.resolve(cwd, entry.stepsPath);
     if (!fs.existsSync(path.join(cwd, ".buildkite"))) {
-        await report.annotate("error", ANNOTATION_CONTEXT.error, MERGE_UPSTREAM_ANNOTATION);
+        await report.annotate("error", ANNOTATION_CONTEXT.mergeUpstream, MERGE_UPSTREAM_ANNOTATION);
         throw new GeneratorError({ file: ".buildkite" }, `missing: ${MERGE_UPSTREAM_ANNOTATION.toLowerCase()}`);
     }
     if (!fs.existsSync(stepsFile)) throw new GeneratorError({ file: entry.stepsPath }, "missing: the AMD step file this pipeline renders");

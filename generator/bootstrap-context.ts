@@ -3,6 +3,7 @@
  * environment, so tests can use short ones), the runners, the report, and the steps common to
  * all entries (the checkout's facts, the PR labels, the decisions handed to the jobs, the upload).
  */
+import * as fs from "fs";
 import {
     agentRunner,
     Deadline,
@@ -102,12 +103,21 @@ export function createContext(options: ContextOptions): BootstrapContext {
         limits,
         deadline,
         run,
-        git: gitRunner(run, cwd, limits.gitTimeoutMs),
+        // safe.directory must name the checkout as git resolves it (no symlinks).
+        git: gitRunner(run, realPath(cwd), limits.gitTimeoutMs),
         agent,
         http: options.http ?? realHttp(deadline),
         report: new BootstrapReport(agent, log),
         log,
     };
+}
+
+function realPath(directory: string): string {
+    try {
+        return fs.realpathSync(directory);
+    } catch {
+        return directory;
+    }
 }
 
 /** A PR build: `BUILDKITE_PULL_REQUEST` set and not `false` (what Buildkite sets on branch builds). */

@@ -7,7 +7,7 @@
 import { firstLine, type AgentRunner } from "./bootstrap-adapters";
 
 /** Annotation contexts, so a retried bootstrap replaces its own annotations instead of stacking them. */
-export const ANNOTATION_CONTEXT = { warnings: "bootstrap-warnings", error: "bootstrap-error", docsOnly: "docs-only" } as const;
+export const ANNOTATION_CONTEXT = { warnings: "bootstrap-warnings", error: "bootstrap-error", docsOnly: "docs-only", mergeUpstream: "merge-upstream" } as const;
 
 export class BootstrapReport {
     readonly warnings: string[] = [];

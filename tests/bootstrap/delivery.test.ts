@@ -54,6 +54,8 @@ describe("bundle delivery (publish layout, bootstrap.sh)", function () {
             ".buildkite/ci_config.yaml": yaml.dump({ name: "vllm_ci", job_dirs: [".buildkite/jobs"], registries: "r", repositories: { main: "m", premerge: "p" } }),
             ".buildkite/jobs/a.yaml": yaml.dump({ group: "G", steps: [{ label: "A", key: "a", commands: ["true"] }] }),
         });
+        repo.advanceMain(1); // main builds diff HEAD~1..HEAD
+
     });
     after(async () => {
         await server.close();
@@ -119,6 +121,7 @@ describe("bundle delivery (publish layout, bootstrap.sh)", function () {
         const manifest = JSON.parse(fs.readFileSync(path.join(bucket, "production", "manifest.json"), "utf8")) as BundleManifest;
         assert.match(run.stdout, new RegExp(`bootstrap \\(ci-infra main at ${COMMIT}, bootstrap\\.js sha256 ${manifest.files["bootstrap.js"].sha256}, v\\d+`));
         assert.ok(run.uploaded, "the bundle ran and uploaded");
+        assert.deepEqual(run.annotations, [], run.annotations.map((a) => a.body).join("\n"));
     });
 
     it("a branch bundle (VLLM_CI_BRANCH) comes from its own prefix; arguments reach the bundle", async () => {

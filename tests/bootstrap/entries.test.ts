@@ -121,7 +121,12 @@ describe("bootstrap entry points: AMD and Intel (bundled)", function () {
             record("AMD entry, no .buildkite", result, SCENARIO_BOUND_MS);
             assert.equal(result.status, 2, result.stderr);
             assert.equal(result.uploaded, undefined);
-            assert.ok(result.annotations.some((a) => a.style === "error" && a.body === "Please merge upstream main branch for buildkite CI"));
+            assert.deepEqual(
+                result.annotations.map((a) => [a.style, a.context]),
+                [["error", "merge-upstream"], ["error", "bootstrap-error"]],
+                "upstream's annotation is not replaced by the failure's (another context)",
+            );
+            assert.equal(result.annotations[0].body, "Please merge upstream main branch for buildkite CI");
         });
     });
 
