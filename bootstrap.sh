@@ -56,6 +56,8 @@ if [[ -z "$node_bin" ]]; then
   fail "Node.js >= ${MIN_NODE_MAJOR} is needed to run the bootstrap (found: ${found:-no node on PATH}); the bootstrap queue's agents install the distribution's Node.js ${MIN_NODE_MAJOR} package at boot (README.md, Bootstrap)"
 fi
 
+command -v curl >/dev/null 2>&1 || fail "curl is not installed on this agent; the bootstrap fetches its bundle with it"
+
 work="$(mktemp -d "${TMPDIR:-/tmp}/vllm-ci-bootstrap.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
