@@ -13,6 +13,7 @@ import { build, type Plugin } from "esbuild";
 import Ajv from "ajv";
 import standaloneCode from "ajv/dist/standalone";
 import { loadCatalogFile } from "../generator/catalog-source";
+import { bootstrapBuildOptions } from "./bootstrap-build";
 import { AJV_OPTIONS, validationSchema } from "../generator/schema-validator";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -60,10 +61,16 @@ export async function buildGenerator(outfile = GENERATOR_BUNDLE): Promise<string
 
 /** Build the bootstrap bundle; returns its path. */
 export async function buildBootstrap(outfile = BOOTSTRAP_BUNDLE): Promise<string> {
-    return bundle(path.join(ROOT, "generator", "bootstrap.ts"), outfile);
+    return bundle(path.join(ROOT, "generator", "bootstrap.ts"), outfile, bootstrapBuildOptions());
 }
 
-async function bundle(entry: string, outfile: string): Promise<string> {
+/** What one bundle adds to the shared build options. */
+interface BundleExtras {
+    define?: Record<string, string>;
+    plugins?: Plugin[];
+}
+
+async function bundle(entry: string, outfile: string, extras: BundleExtras = {}): Promise<string> {
     const catalog = loadCatalogFile(path.join(ROOT, "catalog", "queues.yaml"));
     const result = await build({
         entryPoints: [entry],
@@ -75,10 +82,10 @@ async function bundle(entry: string, outfile: string): Promise<string> {
         minify: process.env.GENERATOR_BUNDLE_MINIFY !== "0",
         legalComments: "eof",
         logLevel: "warning",
-        define: { __EMBEDDED_CATALOG__: JSON.stringify(catalog) },
+        define: { __EMBEDDED_CATALOG__: JSON.stringify(catalog), ...extras.define },
         // The catalog loader's Ajv (only for --catalog) must never pull in a cloud SDK.
         external: ["@pulumi/*"],
-        plugins: [precompiledValidator()],
+        plugins: [precompiledValidator(), ...(extras.plugins ?? [])],
         metafile: true,
     });
     const inputs = Object.keys(result.metafile.inputs);
