@@ -138,10 +138,10 @@ describe("catalog: bad input fails with one line naming file, queue and field", 
 
     it("rejects a duplicate queue name, with every consequence at once", () => {
         const text = edited("  - name: medium_cpu_queue_premerge\n", "  - name: small_cpu_queue_premerge\n");
-        assert.deepEqual(loadError(text).split("\n"), [
-            'queues.yaml: queue "small_cpu_queue_premerge": field name: declared more than once',
-            'queues.yaml: routing rule 5: field queue: unknown queue "medium_cpu_queue_premerge" (did you mean "arm64_cpu_queue_premerge"?)',
-        ]);
+        const lines = loadError(text).split("\n");
+        assert.equal(lines.length, 2, lines.join("\n"));
+        assert.equal(lines[0], 'queues.yaml: queue "small_cpu_queue_premerge": field name: declared more than once');
+        assert.match(lines[1], /^queues\.yaml: routing rule \d+: field queue: unknown queue "medium_cpu_queue_premerge"/);
     });
 
     it("rejects an AWS queue outside the trust stages: its IAM follows its stage", () => {
@@ -185,7 +185,7 @@ describe("catalog: bad input fails with one line naming file, queue and field", 
     });
 
     it("rejects settings of another provider and a routing device the catalog does not declare", () => {
-        assert.match(loadError(edited("machine: { type: n2-highmem-4, diskGb: 128 }\n", "machine: { type: n2-highmem-4, diskGb: 128 }\n    aws: { instanceStorage: true }\n")), /queue "small-cpu-gcp": field aws: only allowed on provider aws/);
+        assert.match(loadError(edited("  - name: small-cpu-gcp\n    provider: gce\n    machine: { type: n2-highmem-4, diskGb: 128 }\n", "  - name: small-cpu-gcp\n    provider: gce\n    machine: { type: n2-highmem-4, diskGb: 128 }\n    aws: { instanceStorage: true }\n")), /queue "small-cpu-gcp": field aws: only allowed on provider aws/);
         assert.match(loadError(edited("{ match: { device: [gh200] }", "{ match: { device: [gh300] }")), /routing rule \d+: field match\.device: unknown device "gh300"/);
     });
 
@@ -220,7 +220,7 @@ describe("catalog: `npm run catalog -- lint`", () => {
         const lines = result.stderr.trim().split("\n");
         assert.equal(lines.length, 2, result.stderr);
         assert.match(lines[0], /^error: .*queues\.yaml: queue "small_cpu_queue_premerge": field name: declared more than once$/);
-        assert.match(lines[1], /^error: .*queues\.yaml: routing rule 5: field queue: unknown queue "medium_cpu_queue_premerge"/);
+        assert.match(lines[1], /^error: .*queues\.yaml: routing rule \d+: field queue: unknown queue "medium_cpu_queue_premerge"/);
         assert.doesNotMatch(result.stderr, /\n\s+at /);
     });
 });

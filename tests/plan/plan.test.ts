@@ -118,6 +118,20 @@ describe("`npm run plan` command line", () => {
     const tsx = path.join(__dirname, "..", "..", "node_modules", ".bin", "tsx");
     const cli = path.join(__dirname, "..", "..", "plan", "cli.ts");
 
+    it("stops at a bad catalog with one line per problem, naming file, queue and field, exit 2, no stack trace", () => {
+        const dir = fs.mkdtempSync(path.join(require("os").tmpdir(), "plan-cli-"));
+        const bad = path.join(dir, "queues.yaml");
+        fs.writeFileSync(bad, fs.readFileSync(path.join(__dirname, "..", "..", "catalog", "queues.yaml"), "utf8").replace("- name: medium_cpu_queue_premerge", "- name: small_cpu_queue_premerge"));
+        const result = spawnSync(tsx, [cli, "aws-prod", "--catalog", bad], { encoding: "utf8" });
+        assert.equal(result.status, 2, result.stderr);
+        const lines = result.stderr.trim().split("\n");
+        assert.equal(lines.length, 2, result.stderr);
+        assert.match(lines[0], /^error: stack aws-prod: .*queues\.yaml: queue "small_cpu_queue_premerge": field name: declared more than once$/);
+        assert.match(lines[1], /^error: stack aws-prod: .*queues\.yaml: routing rule \d+: field queue: unknown queue "medium_cpu_queue_premerge"/);
+        assert.doesNotMatch(result.stderr, /^\s+at |RunError/m);
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+
     it("rejects an unknown stack with one line and exit 2", () => {
         const result = spawnSync(tsx, [cli, "azure-prod"], { encoding: "utf8" });
         assert.equal(result.status, 2);
