@@ -24,7 +24,7 @@ export const MUTATION_TARGETS: Readonly<Record<string, readonly string[]>> = {
     "generator/selection.ts": ["tests/generator/selection.test.ts", "tests/generator/run.test.ts"],
     "generator/pipeline.ts": ["tests/generator/run.test.ts", "tests/generator/commands.test.ts", "tests/generator/conformance.test.ts"],
     "aws/stack-parameters.ts": ["tests/aws/stack-parameters.test.ts", "tests/aws/fleet-problems.test.ts"],
-    "aws/iam-policies.ts": ["tests/aws/iam-policies.test.ts"],
+    "aws/iam-policies.ts": ["tests/aws/iam-documents.test.ts", "tests/aws/iam-policies.test.ts"],
 };
 
 /** Stryker's configuration for one file. */
@@ -42,9 +42,10 @@ export function strykerConfig(file: string, tests: readonly string[]): Record<st
         reporters: ["clear-text", "html", "json", "progress"],
         htmlReporter: { fileName: path.join("reports", "mutation", `${slug}.html`) },
         jsonReporter: { fileName: path.join("reports", "mutation", `${slug}.json`) },
-        tempDirName: ".stryker-tmp",
+        // One folder per file, so runs of different files may overlap.
+        tempDirName: `.stryker-tmp-${slug}`,
         cleanTempDir: "always",
-        ignorePatterns: ["dist", "reports", ".stryker-tmp", "tests/fixtures/shared/reference"],
+        ignorePatterns: ["dist", "reports", ".stryker-tmp*", "tests/fixtures/shared/reference"],
         thresholds: { high: 90, low: 80, break: null },
     };
 }
