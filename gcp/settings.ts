@@ -5,6 +5,7 @@
  *
  * Nothing here is secret. Every problem is collected; `SettingsError` lists them all.
  */
+import { collectingReader, type ConfigReader } from "../lib/config-reader";
 import { ProblemsError } from "../lib/problems";
 
 /** Config keys of the GCP stack (without the `ci:` namespace). */
@@ -43,8 +44,7 @@ export class SettingsError extends ProblemsError {
     }
 }
 
-/** Reads one raw config value (`ci:<key>`), as the engine passes it (structured values as JSON). */
-export type ConfigReader = (key: string) => string | undefined;
+export type { ConfigReader };
 
 const GCP_PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 const GCP_REGION = /^[a-z]+-[a-z]+[0-9]+$/;
@@ -54,20 +54,7 @@ const SECRET_ID = /^[A-Za-z0-9_-]{1,255}$/;
 /** The settings of the GCP stack; throws SettingsError naming `stackFile` and each key. */
 export function readGcpSettings(get: ConfigReader, stackFile: string): GcpSettings {
     const problems: string[] = [];
-    const where = (key: string) => `${stackFile}: config ci:${key}`;
-    const text = (key: string, fallback?: string): string => {
-        const value = get(key) ?? fallback;
-        if (value === undefined || value === "") {
-            problems.push(`${where(key)}: missing (set it in ${stackFile})`);
-            return "";
-        }
-        return value;
-    };
-    const matching = (key: string, pattern: RegExp, what: string, fallback?: string): string => {
-        const value = text(key, fallback);
-        if (value !== "" && !pattern.test(value)) problems.push(`${where(key)}: "${value}" is not ${what}`);
-        return value;
-    };
+    const { where, text, matching } = collectingReader(get, stackFile, problems);
     const K = GCP_CONFIG_KEYS;
     const project = matching(K.gcpProject, GCP_PROJECT_ID, "a GCP project id");
     // Unset, the TPU project is the main one: a missing main project is reported once, for its own key.

@@ -8,6 +8,7 @@
  * never quote a secret value. Every problem is collected; `K8sSettingsError` lists them all.
  */
 import { didYouMean } from "../lib/suggest";
+import { collectingReader, type ConfigReader } from "../lib/config-reader";
 import { ProblemsError } from "../lib/problems";
 
 /** The agent-stack-k8s chart version used when the stack does not pin one. */
@@ -64,8 +65,7 @@ export class K8sSettingsError extends ProblemsError {
     }
 }
 
-/** Reads one raw config value (`ci:<key>`), as the engine passes it (structured values as JSON). */
-export type ConfigReader = (key: string) => string | undefined;
+export type { ConfigReader };
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
@@ -73,20 +73,7 @@ const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 /** The agent stack's settings; throws K8sSettingsError listing every problem. */
 export function readK8sSettings(get: ConfigReader, stackFile: string): K8sSettings {
     const problems: string[] = [];
-    const where = (key: string) => `${stackFile}: config ci:${key}`;
-    const text = (key: string, fallback?: string): string => {
-        const value = get(key) ?? fallback;
-        if (value === undefined || value === "") {
-            problems.push(`${where(key)}: missing (set it in ${stackFile})`);
-            return "";
-        }
-        return value;
-    };
-    const matching = (key: string, pattern: RegExp, what: string, fallback: string): string => {
-        const value = text(key, fallback);
-        if (value !== "" && !pattern.test(value)) problems.push(`${where(key)}: "${value}" is not ${what}`);
-        return value;
-    };
+    const { text, matching } = collectingReader(get, stackFile, problems);
     const K = K8S_CONFIG_KEYS;
     const agentStackNamespace = matching(K.agentStackNamespace, DNS_LABEL, "a Kubernetes namespace name", DEFAULT_AGENT_STACK_NAMESPACE);
     const settings: K8sSettings = {

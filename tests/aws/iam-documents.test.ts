@@ -3,328 +3,226 @@
  * fixed settings. A change of grants fails here until the table is updated on purpose, in review.
  */
 import { strict as assert } from "assert";
-import { amiBuildPolicy, stagePolicy } from "../../aws/iam-policies";
+import { amiBuildPolicy, stagePolicy, type PolicyStatement } from "../../aws/iam-policies";
 import { readAwsSettings } from "../../aws/settings";
 
 const settings = readAwsSettings((key) => ({ awsAccountId: "111122223333" })[key], "test");
 
-/* eslint-disable max-len */
-const STAGES = {
-    "premerge": {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "EcrPublicLogin",
-                "Effect": "Allow",
-                "Action": [
-                    "ecr-public:GetAuthorizationToken",
-                    "sts:GetServiceBearerToken"
-                ],
-                "Resource": [
-                    "*"
-                ]
-            },
-            {
-                "Sid": "PushCiImages",
-                "Effect": "Allow",
-                "Action": [
-                    "ecr-public:BatchCheckLayerAvailability",
-                    "ecr-public:InitiateLayerUpload",
-                    "ecr-public:UploadLayerPart",
-                    "ecr-public:CompleteLayerUpload",
-                    "ecr-public:PutImage"
-                ],
-                "Resource": [
-                    "arn:aws:ecr-public::111122223333:repository/vllm-ci-test-repo"
-                ]
-            },
-            {
-                "Sid": "EcrLogin",
-                "Effect": "Allow",
-                "Action": [
-                    "ecr:GetAuthorizationToken"
-                ],
-                "Resource": [
-                    "*"
-                ]
-            },
-            {
-                "Sid": "ReadWritePullRequestCache",
-                "Effect": "Allow",
-                "Action": [
-                    "ecr:BatchCheckLayerAvailability",
-                    "ecr:BatchGetImage",
-                    "ecr:GetDownloadUrlForLayer",
-                    "ecr:InitiateLayerUpload",
-                    "ecr:UploadLayerPart",
-                    "ecr:CompleteLayerUpload",
-                    "ecr:PutImage"
-                ],
-                "Resource": [
-                    "arn:aws:ecr:us-east-1:111122223333:repository/vllm-ci-test-cache"
-                ]
-            },
-            {
-                "Sid": "ReadPostmergeCache",
-                "Effect": "Allow",
-                "Action": [
-                    "ecr:BatchCheckLayerAvailability",
-                    "ecr:BatchGetImage",
-                    "ecr:GetDownloadUrlForLayer"
-                ],
-                "Resource": [
-                    "arn:aws:ecr:us-east-1:111122223333:repository/vllm-ci-postmerge-cache"
-                ]
-            },
-            {
-                "Sid": "ReadCompilerCacheList",
-                "Effect": "Allow",
-                "Action": [
-                    "s3:ListBucket"
-                ],
-                "Resource": [
-                    "arn:aws:s3:::vllm-build-sccache"
-                ]
-            },
-            {
-                "Sid": "ReadCompilerCacheObjects",
-                "Effect": "Allow",
-                "Action": [
-                    "s3:GetObject"
-                ],
-                "Resource": [
-                    "arn:aws:s3:::vllm-build-sccache/*"
-                ]
-            },
-            {
-                "Sid": "ReadCiSecrets",
-                "Effect": "Allow",
-                "Action": [
-                    "secretsmanager:GetSecretValue",
-                    "secretsmanager:DescribeSecret"
-                ],
-                "Resource": [
-                    "arn:aws:secretsmanager:us-west-2:111122223333:secret:ci/hf-token-??????",
-                    "arn:aws:secretsmanager:us-west-2:111122223333:secret:ci/buildkite-analytics-token-??????"
-                ]
-            }
+const PREMERGE: PolicyStatement[] = [
+    {
+        "Sid": "EcrPublicLogin",
+        "Effect": "Allow",
+        "Action": [
+            "ecr-public:GetAuthorizationToken",
+            "sts:GetServiceBearerToken"
+        ],
+        "Resource": [
+            "*"
         ]
     },
-    "postmerge": {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "EcrPublicLogin",
-                "Effect": "Allow",
-                "Action": [
-                    "ecr-public:GetAuthorizationToken",
-                    "sts:GetServiceBearerToken"
-                ],
-                "Resource": [
-                    "*"
-                ]
-            },
-            {
-                "Sid": "PushCiImages",
-                "Effect": "Allow",
-                "Action": [
-                    "ecr-public:BatchCheckLayerAvailability",
-                    "ecr-public:InitiateLayerUpload",
-                    "ecr-public:UploadLayerPart",
-                    "ecr-public:CompleteLayerUpload",
-                    "ecr-public:PutImage"
-                ],
-                "Resource": [
-                    "arn:aws:ecr-public::111122223333:repository/vllm-ci-test-repo"
-                ]
-            },
-            {
-                "Sid": "EcrLogin",
-                "Effect": "Allow",
-                "Action": [
-                    "ecr:GetAuthorizationToken"
-                ],
-                "Resource": [
-                    "*"
-                ]
-            },
-            {
-                "Sid": "ReadWritePullRequestCache",
-                "Effect": "Allow",
-                "Action": [
-                    "ecr:BatchCheckLayerAvailability",
-                    "ecr:BatchGetImage",
-                    "ecr:GetDownloadUrlForLayer",
-                    "ecr:InitiateLayerUpload",
-                    "ecr:UploadLayerPart",
-                    "ecr:CompleteLayerUpload",
-                    "ecr:PutImage"
-                ],
-                "Resource": [
-                    "arn:aws:ecr:us-east-1:111122223333:repository/vllm-ci-test-cache"
-                ]
-            },
-            {
-                "Sid": "ReadPostmergeCache",
-                "Effect": "Allow",
-                "Action": [
-                    "ecr:BatchCheckLayerAvailability",
-                    "ecr:BatchGetImage",
-                    "ecr:GetDownloadUrlForLayer"
-                ],
-                "Resource": [
-                    "arn:aws:ecr:us-east-1:111122223333:repository/vllm-ci-postmerge-cache"
-                ]
-            },
-            {
-                "Sid": "ReadCompilerCacheList",
-                "Effect": "Allow",
-                "Action": [
-                    "s3:ListBucket"
-                ],
-                "Resource": [
-                    "arn:aws:s3:::vllm-build-sccache"
-                ]
-            },
-            {
-                "Sid": "ReadCompilerCacheObjects",
-                "Effect": "Allow",
-                "Action": [
-                    "s3:GetObject"
-                ],
-                "Resource": [
-                    "arn:aws:s3:::vllm-build-sccache/*"
-                ]
-            },
-            {
-                "Sid": "ReadCiSecrets",
-                "Effect": "Allow",
-                "Action": [
-                    "secretsmanager:GetSecretValue",
-                    "secretsmanager:DescribeSecret"
-                ],
-                "Resource": [
-                    "arn:aws:secretsmanager:us-west-2:111122223333:secret:ci/hf-token-??????",
-                    "arn:aws:secretsmanager:us-west-2:111122223333:secret:ci/buildkite-analytics-token-??????"
-                ]
-            },
-            {
-                "Sid": "PushPostmergeImages",
-                "Effect": "Allow",
-                "Action": [
-                    "ecr-public:BatchCheckLayerAvailability",
-                    "ecr-public:InitiateLayerUpload",
-                    "ecr-public:UploadLayerPart",
-                    "ecr-public:CompleteLayerUpload",
-                    "ecr-public:PutImage"
-                ],
-                "Resource": [
-                    "arn:aws:ecr-public::111122223333:repository/vllm-ci-postmerge-repo"
-                ]
-            },
-            {
-                "Sid": "WritePostmergeCache",
-                "Effect": "Allow",
-                "Action": [
-                    "ecr:BatchCheckLayerAvailability",
-                    "ecr:BatchGetImage",
-                    "ecr:GetDownloadUrlForLayer",
-                    "ecr:InitiateLayerUpload",
-                    "ecr:UploadLayerPart",
-                    "ecr:CompleteLayerUpload",
-                    "ecr:PutImage"
-                ],
-                "Resource": [
-                    "arn:aws:ecr:us-east-1:111122223333:repository/vllm-ci-postmerge-cache"
-                ]
-            },
-            {
-                "Sid": "WriteCompilerCache",
-                "Effect": "Allow",
-                "Action": [
-                    "s3:PutObject"
-                ],
-                "Resource": [
-                    "arn:aws:s3:::vllm-build-sccache/*"
-                ]
-            },
-            {
-                "Sid": "WheelsList",
-                "Effect": "Allow",
-                "Action": [
-                    "s3:ListBucket"
-                ],
-                "Resource": [
-                    "arn:aws:s3:::vllm-wheels",
-                    "arn:aws:s3:::vllm-wheels-dev"
-                ]
-            },
-            {
-                "Sid": "WriteWheels",
-                "Effect": "Allow",
-                "Action": [
-                    "s3:GetObject",
-                    "s3:PutObject"
-                ],
-                "Resource": [
-                    "arn:aws:s3:::vllm-wheels/*",
-                    "arn:aws:s3:::vllm-wheels-dev/*"
-                ]
-            }
+    {
+        "Sid": "PushCiImages",
+        "Effect": "Allow",
+        "Action": [
+            "ecr-public:BatchCheckLayerAvailability",
+            "ecr-public:InitiateLayerUpload",
+            "ecr-public:UploadLayerPart",
+            "ecr-public:CompleteLayerUpload",
+            "ecr-public:PutImage"
+        ],
+        "Resource": [
+            "arn:aws:ecr-public::111122223333:repository/vllm-ci-test-repo"
         ]
     },
-    "release": {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "EcrPublicLogin",
-                "Effect": "Allow",
-                "Action": [
-                    "ecr-public:GetAuthorizationToken",
-                    "sts:GetServiceBearerToken"
-                ],
-                "Resource": [
-                    "*"
-                ]
-            },
-            {
-                "Sid": "PushReleaseImages",
-                "Effect": "Allow",
-                "Action": [
-                    "ecr-public:BatchCheckLayerAvailability",
-                    "ecr-public:InitiateLayerUpload",
-                    "ecr-public:UploadLayerPart",
-                    "ecr-public:CompleteLayerUpload",
-                    "ecr-public:PutImage"
-                ],
-                "Resource": [
-                    "arn:aws:ecr-public::111122223333:repository/vllm-release-repo"
-                ]
-            },
-            {
-                "Sid": "ReleaseWheelsList",
-                "Effect": "Allow",
-                "Action": [
-                    "s3:ListBucket"
-                ],
-                "Resource": [
-                    "arn:aws:s3:::vllm-wheels"
-                ]
-            },
-            {
-                "Sid": "WriteReleaseWheels",
-                "Effect": "Allow",
-                "Action": [
-                    "s3:GetObject",
-                    "s3:PutObject"
-                ],
-                "Resource": [
-                    "arn:aws:s3:::vllm-wheels/*"
-                ]
-            }
+    {
+        "Sid": "EcrLogin",
+        "Effect": "Allow",
+        "Action": [
+            "ecr:GetAuthorizationToken"
+        ],
+        "Resource": [
+            "*"
+        ]
+    },
+    {
+        "Sid": "ReadWritePullRequestCache",
+        "Effect": "Allow",
+        "Action": [
+            "ecr:BatchCheckLayerAvailability",
+            "ecr:BatchGetImage",
+            "ecr:GetDownloadUrlForLayer",
+            "ecr:InitiateLayerUpload",
+            "ecr:UploadLayerPart",
+            "ecr:CompleteLayerUpload",
+            "ecr:PutImage"
+        ],
+        "Resource": [
+            "arn:aws:ecr:us-east-1:111122223333:repository/vllm-ci-test-cache"
+        ]
+    },
+    {
+        "Sid": "ReadPostmergeCache",
+        "Effect": "Allow",
+        "Action": [
+            "ecr:BatchCheckLayerAvailability",
+            "ecr:BatchGetImage",
+            "ecr:GetDownloadUrlForLayer"
+        ],
+        "Resource": [
+            "arn:aws:ecr:us-east-1:111122223333:repository/vllm-ci-postmerge-cache"
+        ]
+    },
+    {
+        "Sid": "ReadCompilerCacheList",
+        "Effect": "Allow",
+        "Action": [
+            "s3:ListBucket"
+        ],
+        "Resource": [
+            "arn:aws:s3:::vllm-build-sccache"
+        ]
+    },
+    {
+        "Sid": "ReadCompilerCacheObjects",
+        "Effect": "Allow",
+        "Action": [
+            "s3:GetObject"
+        ],
+        "Resource": [
+            "arn:aws:s3:::vllm-build-sccache/*"
+        ]
+    },
+    {
+        "Sid": "ReadCiSecrets",
+        "Effect": "Allow",
+        "Action": [
+            "secretsmanager:GetSecretValue",
+            "secretsmanager:DescribeSecret"
+        ],
+        "Resource": [
+            "arn:aws:secretsmanager:us-west-2:111122223333:secret:ci/hf-token-??????",
+            "arn:aws:secretsmanager:us-west-2:111122223333:secret:ci/buildkite-analytics-token-??????"
         ]
     }
-} as const;
+];
+
+/** Postmerge can do all premerge can, and this. */
+const POSTMERGE_ONLY: PolicyStatement[] = [
+    {
+        "Sid": "PushPostmergeImages",
+        "Effect": "Allow",
+        "Action": [
+            "ecr-public:BatchCheckLayerAvailability",
+            "ecr-public:InitiateLayerUpload",
+            "ecr-public:UploadLayerPart",
+            "ecr-public:CompleteLayerUpload",
+            "ecr-public:PutImage"
+        ],
+        "Resource": [
+            "arn:aws:ecr-public::111122223333:repository/vllm-ci-postmerge-repo"
+        ]
+    },
+    {
+        "Sid": "WritePostmergeCache",
+        "Effect": "Allow",
+        "Action": [
+            "ecr:BatchCheckLayerAvailability",
+            "ecr:BatchGetImage",
+            "ecr:GetDownloadUrlForLayer",
+            "ecr:InitiateLayerUpload",
+            "ecr:UploadLayerPart",
+            "ecr:CompleteLayerUpload",
+            "ecr:PutImage"
+        ],
+        "Resource": [
+            "arn:aws:ecr:us-east-1:111122223333:repository/vllm-ci-postmerge-cache"
+        ]
+    },
+    {
+        "Sid": "WriteCompilerCache",
+        "Effect": "Allow",
+        "Action": [
+            "s3:PutObject"
+        ],
+        "Resource": [
+            "arn:aws:s3:::vllm-build-sccache/*"
+        ]
+    },
+    {
+        "Sid": "WheelsList",
+        "Effect": "Allow",
+        "Action": [
+            "s3:ListBucket"
+        ],
+        "Resource": [
+            "arn:aws:s3:::vllm-wheels",
+            "arn:aws:s3:::vllm-wheels-dev"
+        ]
+    },
+    {
+        "Sid": "WriteWheels",
+        "Effect": "Allow",
+        "Action": [
+            "s3:GetObject",
+            "s3:PutObject"
+        ],
+        "Resource": [
+            "arn:aws:s3:::vllm-wheels/*",
+            "arn:aws:s3:::vllm-wheels-dev/*"
+        ]
+    }
+];
+
+const RELEASE: PolicyStatement[] = [
+    {
+        "Sid": "EcrPublicLogin",
+        "Effect": "Allow",
+        "Action": [
+            "ecr-public:GetAuthorizationToken",
+            "sts:GetServiceBearerToken"
+        ],
+        "Resource": [
+            "*"
+        ]
+    },
+    {
+        "Sid": "PushReleaseImages",
+        "Effect": "Allow",
+        "Action": [
+            "ecr-public:BatchCheckLayerAvailability",
+            "ecr-public:InitiateLayerUpload",
+            "ecr-public:UploadLayerPart",
+            "ecr-public:CompleteLayerUpload",
+            "ecr-public:PutImage"
+        ],
+        "Resource": [
+            "arn:aws:ecr-public::111122223333:repository/vllm-release-repo"
+        ]
+    },
+    {
+        "Sid": "ReleaseWheelsList",
+        "Effect": "Allow",
+        "Action": [
+            "s3:ListBucket"
+        ],
+        "Resource": [
+            "arn:aws:s3:::vllm-wheels"
+        ]
+    },
+    {
+        "Sid": "WriteReleaseWheels",
+        "Effect": "Allow",
+        "Action": [
+            "s3:GetObject",
+            "s3:PutObject"
+        ],
+        "Resource": [
+            "arn:aws:s3:::vllm-wheels/*"
+        ]
+    }
+];
+
+const STAGES = { premerge: PREMERGE, postmerge: [...PREMERGE, ...POSTMERGE_ONLY], release: RELEASE } as const;
 
 const AMI_BUILD = {
     "Version": "2012-10-17",
@@ -511,7 +409,7 @@ const AMI_BUILD = {
 describe("IAM documents, written out", () => {
     for (const stage of ["premerge", "postmerge", "release"] as const) {
         it(`grant ${stage} exactly its statements`, () => {
-            assert.deepEqual(stagePolicy(stage, { settings, region: "us-west-2" }), STAGES[stage]);
+            assert.deepEqual(stagePolicy(stage, { settings, region: "us-west-2" }), { Version: "2012-10-17", Statement: STAGES[stage] });
         });
     }
 
