@@ -20,6 +20,7 @@ queues:
   - { name: small_cpu_queue_premerge, provider: aws }
   - { name: gpu_queue, provider: aws }
   - { name: partner, provider: external }
+  - { name: named_only, provider: external, reachedBy: name }
 devices:
   default: { plugin: docker, template: default }
   cpu: { plugin: docker, template: default, gpus: false }
@@ -67,6 +68,8 @@ describe("catalog lint", () => {
         assert.deepEqual(lintProblems(catalog), ['queue "partner": field reachedBy: no routing rule reaches this queue (add a rule, or mark it reachedBy: name)']);
         const byName = edit("{ name: gpu_queue, provider: aws }", "{ name: gpu_queue, provider: aws, reachedBy: name }");
         assert.deepEqual(lintProblems(byName), ['queue "gpu_queue": field reachedBy: marked "name" but routing rule 5 reaches it']);
+        const twice = edit("{ name: partner, provider: external }", "{ name: partner, provider: external, reachedBy: name }");
+        assert.deepEqual(lintProblems(twice), ['queue "partner": field reachedBy: marked "name" but routing rule 3 reaches it'], "the first rule that reaches it");
     });
 
     it("reports a rule an earlier one shadows for a device: a device rule after a broader one", () => {

@@ -75,6 +75,7 @@ describe("catalog checks across entries", () => {
         ["a rule to an unknown queue", (c) => (c.routing[0].queue = "cpv"), ['routing rule 1: field queue: unknown queue "cpv" (did you mean "cpu"?)']],
         ["a main/other rule to an unknown queue", (c) => (c.routing[0].queue = { main: "cpu", other: "gpx" }), ['routing rule 1: field queue: unknown queue "gpx" (did you mean "gpu"?)']],
         ["a rule naming an unknown device", (c) => (c.routing[0].match = { device: ["cpv"] }), ['routing rule 1: field match.device: unknown device "cpv" (did you mean "cpu"?)']],
+        ["a rule naming a misspelt device, never suggesting `default`", (c) => (c.routing[0].match = { device: ["defaulr"] }), ['routing rule 1: field match.device: unknown device "defaulr"']],
         ["a rule naming the default device", (c) => (c.routing[0].match = { device: ["default"] }), ['routing rule 1: field match.device: "default" is not a device a step names (steps without a known device reach the last rule)']],
         [
             "a default rule before the end",
