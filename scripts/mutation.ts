@@ -23,7 +23,7 @@ export const MUTATION_TARGETS: Readonly<Record<string, readonly string[]>> = {
     "catalog/routing.ts": ["tests/catalog/routing.test.ts", "tests/catalog/catalog.test.ts"],
     "generator/selection.ts": ["tests/generator/selection.test.ts", "tests/generator/run.test.ts"],
     "generator/pipeline.ts": ["tests/generator/run.test.ts", "tests/generator/commands.test.ts", "tests/generator/conformance.test.ts"],
-    "aws/stack-parameters.ts": ["tests/aws/stack-parameters.test.ts", "tests/aws/fleet-problems.test.ts"],
+    "aws/stack-parameters.ts": ["tests/aws/parameter-sources.test.ts", "tests/aws/stack-parameters.test.ts", "tests/aws/fleet-problems.test.ts"],
     "aws/iam-policies.ts": ["tests/aws/iam-documents.test.ts", "tests/aws/iam-policies.test.ts"],
 };
 
