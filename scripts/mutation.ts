@@ -24,7 +24,7 @@ export const MUTATION_TARGETS: Readonly<Record<string, readonly string[]>> = {
     "generator/selection.ts": ["tests/generator/selection.test.ts", "tests/generator/run.test.ts"],
     "generator/pipeline.ts": ["tests/generator/run.test.ts", "tests/generator/commands.test.ts", "tests/generator/conformance.test.ts"],
     "aws/stack-parameters.ts": ["tests/aws/parameter-sources.test.ts", "tests/aws/stack-parameters.test.ts", "tests/aws/fleet-problems.test.ts"],
-    "aws/iam-policies.ts": ["tests/aws/iam-documents.test.ts", "tests/aws/iam-policies.test.ts"],
+    "aws/iam-policies.ts": ["tests/aws/iam-documents.test.ts", "tests/aws/iam-policies.test.ts", "tests/policy/stack-rules.test.ts"],
 };
 
 /** Stryker's configuration for one file. */
