@@ -54,8 +54,8 @@ function precompiledValidator(): Plugin {
 }
 
 /** Build the generator bundle; returns its path. */
-export async function buildGenerator(outfile = GENERATOR_BUNDLE): Promise<string> {
-    return bundle(path.join(ROOT, "generator", "bin.ts"), outfile);
+export async function buildGenerator(outfile = GENERATOR_BUNDLE, defines: Record<string, string> = {}): Promise<string> {
+    return bundle(path.join(ROOT, "generator", "bin.ts"), outfile, defines);
 }
 
 /** Build the bootstrap bundle; returns its path. */
@@ -63,7 +63,7 @@ export async function buildBootstrap(outfile = BOOTSTRAP_BUNDLE): Promise<string
     return bundle(path.join(ROOT, "generator", "bootstrap.ts"), outfile);
 }
 
-async function bundle(entry: string, outfile: string): Promise<string> {
+async function bundle(entry: string, outfile: string, defines: Record<string, string> = {}): Promise<string> {
     const catalog = loadCatalogFile(path.join(ROOT, "catalog", "queues.yaml"));
     const result = await build({
         entryPoints: [entry],
@@ -75,7 +75,7 @@ async function bundle(entry: string, outfile: string): Promise<string> {
         minify: process.env.GENERATOR_BUNDLE_MINIFY !== "0",
         legalComments: "eof",
         logLevel: "warning",
-        define: { __EMBEDDED_CATALOG__: JSON.stringify(catalog) },
+        define: { __EMBEDDED_CATALOG__: JSON.stringify(catalog), ...defines },
         // The catalog loader's Ajv (only for --catalog) must never pull in a cloud SDK.
         external: ["@pulumi/*"],
         plugins: [precompiledValidator()],
