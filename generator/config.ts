@@ -115,13 +115,17 @@ export interface BuildContext {
     rocmBaseRefreshSkip: string;
     rocmBaseRefreshForce: string;
     rocmDebugAgent: boolean;
+    /** `CI_INFRA_OTEL_TREATMENT_BRANCH`: a branch traced like main when started through the API. */
+    otelTreatmentBranch: string | undefined;
+    /** `BUILDKITE_SOURCE` (`webhook`, `api`, `ui`, `schedule`...). */
+    buildkiteSource: string | undefined;
 }
 
 /** Every environment variable the generator reads, with what it does (for `--help`). */
 export const ENVIRONMENT_VARIABLES: ReadonlyArray<[string, string]> = [
     ["BUILDKITE_BRANCH", "branch; `main` selects postmerge images, queues and caches"],
     ["BUILDKITE_COMMIT", "commit baked into the pre-commit poller"],
-    ["BUILDKITE_PULL_REQUEST", "PR number, or `false`/empty for branch builds (labels, pre-commit group, ECR cache)"],
+    ["BUILDKITE_PULL_REQUEST", "PR number, or `false`/empty for branch builds (labels, pre-commit group, ECR cache; exactly `false` for OTel tracing)"],
     ["BUILDKITE_PULL_REQUEST_BASE_BRANCH", "PR base branch (ECR cache fallback)"],
     ["MERGE_BASE_COMMIT", "merge base of the diff (default: git merge-base origin/main HEAD)"],
     ["DOCS_ONLY_DISABLE", "the docs-only skip is active only when this is 0 (default 0)"],
@@ -136,6 +140,8 @@ export const ENVIRONMENT_VARIABLES: ReadonlyArray<[string, string]> = [
     ["ROCM_BASE_REFRESH_SKIP", "1: the ROCm base refresh step gets a 15-minute timeout (passed to its env)"],
     ["ROCM_BASE_REFRESH_FORCE", "passed to the env of the ROCm base refresh step"],
     ["VLLM_CI_ENABLE_ROCM_DEBUG_AGENT", "1: AMD steps set up the ROCm debug agent"],
+    ["CI_INFRA_OTEL_TREATMENT_BRANCH", "a branch whose API-started builds get OTel command tracing like main"],
+    ["BUILDKITE_SOURCE", "what started the build; `api` (with the treatment branch) turns on OTel tracing"],
 ];
 
 const BRANCH_PATTERN = /^[a-zA-Z0-9._/:-]+$/;
@@ -191,6 +197,8 @@ export function readBuildContext(env: Record<string, string | undefined>): Build
         rocmBaseRefreshSkip: env.ROCM_BASE_REFRESH_SKIP ?? "0",
         rocmBaseRefreshForce: env.ROCM_BASE_REFRESH_FORCE ?? "0",
         rocmDebugAgent: env.VLLM_CI_ENABLE_ROCM_DEBUG_AGENT === "1",
+        otelTreatmentBranch: env.CI_INFRA_OTEL_TREATMENT_BRANCH || undefined,
+        buildkiteSource: env.BUILDKITE_SOURCE,
     };
 }
 

@@ -122,6 +122,9 @@ function trimSpaces(text: string): string {
     return trimSpacesEnd(start === 0 ? text : text.slice(start));
 }
 
+/** Nesting levels read here; js-yaml's own limit (`maxDepth`) is 100. */
+const MAX_DEPTH = 100;
+
 /** Characters YAML does not allow in a stream (js-yaml's check): js-yaml reports them. */
 const NON_PRINTABLE = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/;
 
@@ -139,6 +142,8 @@ class Reader {
     /** Anchors whose node is being read: js-yaml already binds a collection's anchor (an alias inside is circular). */
     private readonly openAnchors: string[] = [];
     private readonly terminated: boolean;
+    /** Nesting of block nodes being read. */
+    private depth = 0;
     private readonly following: Int32Array;
 
     constructor(text: string) {
@@ -186,6 +191,16 @@ class Reader {
      * collection. Returns the value and the index of the first line after it.
      */
     private block(index: number, column: number, parent: number): [unknown, number] {
+        // Deep nesting: js-yaml (which stops at 100 levels with an error) instead of a stack overflow.
+        if (++this.depth > MAX_DEPTH) bail();
+        try {
+            return this.blockNode(index, column, parent);
+        } finally {
+            this.depth--;
+        }
+    }
+
+    private blockNode(index: number, column: number, parent: number): [unknown, number] {
         const text = this.lines[index].text;
         const first = text.charCodeAt(column);
         if (first === 45 /* - */ && (column + 1 === text.length || text.charCodeAt(column + 1) === 32)) {
@@ -549,7 +564,16 @@ class Reader {
             if (key === "" || /^[-&*!|>%@`'"]/.test(key)) bail();
             return plainKey(key);
         };
+        let depth = 0;
         const node = (): unknown => {
+            if (++depth > MAX_DEPTH) bail();
+            try {
+                return flowNode();
+            } finally {
+                depth--;
+            }
+        };
+        const flowNode = (): unknown => {
             skip();
             const code = text.charCodeAt(i);
             if (code === 91 /* [ */) {

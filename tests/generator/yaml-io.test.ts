@@ -8,6 +8,7 @@ import { BUILDKITE_KEY_MAX_LENGTH, BUILDKITE_KEY_PATTERN } from "../../generator
 import { GeneratorError } from "../../generator/errors";
 import { parseFastYaml } from "../../generator/fast-yaml";
 import { toYaml, validatePipeline, writeFileAtomic } from "../../generator/output";
+import { SCHEMA_DIFFERENCES, validationSchema } from "../../generator/schema-validator";
 import { parseYaml, parseYamlWithJsYaml, PYYAML_SCHEMA } from "../../generator/yaml";
 import { firstDifference } from "../../scripts/conformance";
 import { SHARED_COPY } from "../support/fixtures";
@@ -211,10 +212,42 @@ describe("generator YAML", function () {
             ].join("\n"));
         });
 
-        it("validates against the Buildkite schema", function () {
+        it("validates against the Buildkite schema, naming the step and the field", function () {
             validatePipeline({ steps: [{ group: "G", steps: [{ label: "a", key: "a", commands: ["x"] }] }] });
-            assert.throws(() => validatePipeline({ steps: [{ group: "G", steps: [{ label: "a", commands: ["x"], no_such_field: 1 }] }] }), /Buildkite pipeline schema/);
-            assert.throws(() => validatePipeline({}), /Buildkite pipeline schema/);
+            const locate = (step: Record<string, unknown>) => ({ file: "jobs/a.yaml", step: String(step.label ?? step.block), key: String(step.key) });
+            assert.throws(
+                () => validatePipeline({ steps: [{ group: "G", steps: [{ label: "a", key: "a", commands: ["x"], no_such_field: 1 }] }] }, locate),
+                /jobs\/a\.yaml: step "a" \(key a\): field no_such_field: the generated pipeline does not match the Buildkite pipeline schema: is not a field Buildkite knows here$/,
+            );
+            assert.throws(
+                () => validatePipeline({ steps: [{ group: "G", steps: [{ block: "Run a", key: "block-a", depends_on: [], prompt: 3 }] }] }, locate),
+                /jobs\/a\.yaml: step "Run a" \(key block-a\): field prompt: .*must be of type string, not 3$/,
+            );
+            assert.throws(
+                () => validatePipeline({ steps: [{ group: "G", steps: [{ label: "a", key: "a", soft_fail: "maybe" }] }] }, locate),
+                /field soft_fail: .*must be one of \[true,false,"true","false"\], not "maybe"$/,
+            );
+            assert.throws(() => validatePipeline({}), /field steps: .*must be a list/);
+        });
+
+        it("keeps its schema overlay small, explicit and tied to the official schema", function () {
+            const official = JSON.parse(fs.readFileSync(path.join(SHARED, "schemas", "buildkite-pipeline.schema.json"), "utf8"));
+            const ours = validationSchema();
+            assert.ok(SCHEMA_DIFFERENCES.length <= 3, "a minimal set of differences");
+            const changed: string[] = [];
+            const compare = (a: unknown, b: unknown, at: string[]) => {
+                if (typeof a === "object" && a !== null && typeof b === "object" && b !== null) {
+                    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) compare((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], [...at, key]);
+                } else if (JSON.stringify(a) !== JSON.stringify(b)) changed.push(at.join("."));
+            };
+            compare(official, ours, []);
+            assert.deepEqual(changed, SCHEMA_DIFFERENCES.map((difference) => difference.path.join(".")), "only the listed paths differ");
+            for (const difference of SCHEMA_DIFFERENCES) {
+                const value = (root: unknown) => difference.path.reduce((node, part) => (node as Record<string, unknown>)[part], root);
+                assert.equal(value(official), difference.official, `the official schema no longer has ${difference.path.join(".")} = ${difference.official}`);
+                assert.equal(value(ours), difference.ours);
+                assert.ok(difference.reason.length > 20);
+            }
         });
 
         it("keeps its copy of the schema identical to the shared one, and the key rule in step with it", function () {
