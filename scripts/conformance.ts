@@ -200,10 +200,24 @@ function makeWritable(directory: string): void {
     }
 }
 
-/** A temporary, writable copy of a case folder. */
+/**
+ * The published case whose inputs a case of ours reuses (file `inputs_from`, holding its name),
+ * so that large inputs such as vLLM's step files are not copied into the repository twice.
+ */
+export function inputsFrom(caseDir: string): string | undefined {
+    const marker = path.join(caseDir, "inputs_from");
+    return fs.existsSync(marker) ? path.join(DEFAULT_CASES_DIR, fs.readFileSync(marker, "utf8").trim()) : undefined;
+}
+
+/** A temporary, writable copy of a case folder (over the inputs of the case it reuses, if any). */
 export function copyCase(caseDir: string): string {
     const copy = fs.mkdtempSync(path.join(os.tmpdir(), `conformance-${path.basename(caseDir)}-`));
-    fs.cpSync(caseDir, copy, { recursive: true });
+    const source = inputsFrom(caseDir);
+    if (source) {
+        fs.cpSync(source, copy, { recursive: true });
+        makeWritable(copy);
+    }
+    fs.cpSync(caseDir, copy, { recursive: true, force: true });
     makeWritable(copy);
     return copy;
 }
@@ -225,8 +239,10 @@ export function readCase(
     /** The expected pipeline file (ours when a deviation gives one). */
     expectedYaml: string;
 } {
-    const read = (name: string) => fs.readFileSync(path.join(caseDir, name), "utf8");
-    const exists = (name: string) => fs.existsSync(path.join(caseDir, name));
+    const source = inputsFrom(caseDir);
+    const input = (name: string) => (source && !fs.existsSync(path.join(caseDir, name)) ? path.join(source, name) : path.join(caseDir, name));
+    const read = (name: string) => fs.readFileSync(input(name), "utf8");
+    const exists = (name: string) => fs.existsSync(input(name));
     const expectedFile = (name: string) => (deviation && fs.existsSync(path.join(deviation, name)) ? path.join(deviation, name) : path.join(caseDir, name));
     return {
         env: exists("env.json") ? JSON.parse(read("env.json")) : {},
