@@ -11,9 +11,13 @@ export interface PipelineConfig {
     name: string;
     /** Job directories, relative to the working directory. */
     jobDirs: string[];
-    /** Image registry prefix, e.g. `public.ecr.aws/q9t5s3a7`. */
-    registries: string;
-    /** Image repositories: `main` for main-branch builds, `premerge` for the others. */
+    /**
+     * Image registry prefix, e.g. `public.ecr.aws/q9t5s3a7`. Optional here (the reference requires
+     * it): only steps that run in a container image, and `$VAR` injection, need it, and a
+     * pipeline without such steps (vLLM's `ci_config_rocm.yaml`) has none.
+     */
+    registries: string | undefined;
+    /** Image repositories: `main` for main-branch builds, `premerge` for the others (optional, like `registries`). */
     repositories: { main?: string; premerge?: string; [other: string]: string | undefined };
     /**
      * Regexes matched at the start of changed paths (Python `re.match`). A missing list is an
@@ -61,13 +65,14 @@ export function parsePipelineConfig(raw: unknown, file: string, settings: Genera
         throw new GeneratorError({ file, field: "job_dirs" }, "must be a non-empty list of directories");
     }
     const jobDirs = stringList(raw.job_dirs, file, "job_dirs");
-    if (!raw.registries || typeof raw.registries !== "string") {
-        throw new GeneratorError({ file, field: "registries" }, "the image registry is required (a non-empty string)");
+    if (raw.registries !== undefined && raw.registries !== null && (!raw.registries || typeof raw.registries !== "string")) {
+        throw new GeneratorError({ file, field: "registries" }, "the image registry must be a non-empty string");
     }
-    if (!isPlainObject(raw.repositories) || Object.keys(raw.repositories).length === 0) {
+    const repositories = raw.repositories ?? {};
+    if (!isPlainObject(repositories) || (raw.repositories !== undefined && raw.repositories !== null && Object.keys(repositories).length === 0)) {
         throw new GeneratorError({ file, field: "repositories" }, "must be a mapping with `main` and `premerge`");
     }
-    for (const [key, value] of Object.entries(raw.repositories)) {
+    for (const [key, value] of Object.entries(repositories)) {
         if (typeof value !== "string") throw new GeneratorError({ file, field: `repositories.${key}` }, "must be a string");
     }
     const repo = raw.github_repo_name === undefined || raw.github_repo_name === null ? settings.github.defaultRepo : raw.github_repo_name;
@@ -86,8 +91,8 @@ export function parsePipelineConfig(raw: unknown, file: string, settings: Genera
         file,
         name: raw.name,
         jobDirs,
-        registries: raw.registries,
-        repositories: raw.repositories as PipelineConfig["repositories"],
+        registries: (raw.registries as string | null | undefined) ?? undefined,
+        repositories: repositories as PipelineConfig["repositories"],
         runAllPatterns,
         runAllExcludePatterns,
         githubRepoName: repo,

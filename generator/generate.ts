@@ -243,7 +243,13 @@ export async function generatePipeline(inputs: GeneratorInputs, adapters: Genera
         }
         return name;
     };
-    const image: ImageContext = { registries: config.registries, repository, torchNightly: build.torchNightly, settings };
+    const registry = (): string => {
+        if (!config.registries) {
+            throw new GeneratorError({ file: config.file, field: "registries" }, "missing: the image registry is required to name the container images");
+        }
+        return config.registries;
+    };
+    const image: ImageContext = { registry, repository, torchNightly: build.torchNightly, settings };
     let cacheTags: CacheTags | undefined;
     let injections: Injection[] = [];
     if (config.name === settings.injectionPipelineName) {
@@ -253,9 +259,9 @@ export async function generatePipeline(inputs: GeneratorInputs, adapters: Genera
             settings,
             (tag) => (adapters.manifestExists ? adapters.manifestExists(tag) : false),
         );
-        const untaggedImage = `${config.registries}/${repository()}:$BUILDKITE_COMMIT`;
+        const untaggedImage = `${registry()}/${repository()}:$BUILDKITE_COMMIT`;
         injections = [
-            { name: "REGISTRY", value: config.registries },
+            { name: "REGISTRY", value: registry() },
             { name: "REPO", value: repository() },
             { name: "BUILDKITE_COMMIT", value: "$$BUILDKITE_COMMIT" },
             { name: "BRANCH", value: build.branch ?? "" },

@@ -150,7 +150,15 @@ function convertStep(step: Step, context: PipelineContext, explanations: Map<str
         }
         // Traced steps mount the buildkite-agent binary into the container (§4.6).
         const pluginStep = context.otel ? { ...step, mountBuildkiteAgent: true } : step;
-        command.plugins = buildPlugins(pluginStep, device, deviceImage(context.image, device), settings, { ...location, field: "device" });
+        let image: string;
+        try {
+            image = deviceImage(context.image, device);
+        } catch (error) {
+            // A config field missing: say which step needs it.
+            if (!(error instanceof GeneratorError)) throw error;
+            throw new GeneratorError(error.location, `${error.reason} (step "${step.label}" in ${step.file} runs in a container image)`);
+        }
+        command.plugins = buildPlugins(pluginStep, device, image, settings, { ...location, field: "device" });
     }
     let env: Record<string, string> | undefined = step.env && Object.keys(step.env).length > 0 ? { ...step.env } : undefined;
     if (key === settings.amd.refreshKey) {

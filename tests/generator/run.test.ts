@@ -111,6 +111,14 @@ describe("generator runs", function () {
                 /step "t": field mirror\.amd\.device: unknown AMD device h100/,
             );
         });
+        it("no registries while a step runs in a container image (a config may omit it otherwise)", async function () {
+            const noRegistry = CONFIG.replace(/^registries:.*\n/m, "").replace(/^repositories:.*\n/m, "");
+            await runGenerator(options(workspace({ "a.yaml": "steps:\n- {label: host, key: host, no_plugin: true, commands: [x]}\n" }, noRegistry)));
+            await failsCleanly(
+                workspace({ "a.yaml": "steps:\n- {label: gpu, key: gpu, commands: [x]}\n" }, noRegistry),
+                /^pipeline_config\.yaml: field registries: missing: the image registry is required to name the container images \(step "gpu" in jobs\/a\.yaml runs in a container image\)$/,
+            );
+        });
         it("an empty job file, a missing job dir, a bad config", async function () {
             await failsCleanly(workspace({ "a.yaml": "" }), /^jobs\/a\.yaml: the job file is empty/);
             await failsCleanly(workspace({}, CONFIG.replace("[jobs]", "[jobs, nope]")), /^pipeline_config\.yaml: field job_dirs: job directory not found: nope/);
