@@ -4,66 +4,51 @@
  * In the vLLM checkout it works out the base branch and merge base, the changed files and the PR
  * labels; decides docs-only and run-all ONCE (upstream computes run-all twice and disagrees,
  * spec §6.1); checks whether precompiled wheels exist for the merge base; runs the generator in
- * process with those decisions; then uploads the pipeline (and keeps it as an artifact).
+ * process with those decisions (or, for AMD, renders the AMD template); puts the decisions the
+ * jobs need in the pipeline's top-level `env`; then uploads the pipeline (and keeps it as an
+ * artifact). Every fallback is annotated; every failure is an error annotation and one line.
  *
  * Bundled into `dist/bootstrap.js` (plain `node`, no node_modules). `bootstrap.sh` fetches it.
  */
+import * as path from "path";
 import { parseArgs } from "util";
+import { EnvironmentError } from "./bootstrap-adapters";
+import { runAmdEntry } from "./bootstrap-amd";
 import {
-    DEFAULT_RETRY,
-    realAgent,
-    realGit,
-    realHttp,
-    type AgentRunner,
-    type GitRunner,
-    type HttpClient,
-} from "./bootstrap-adapters";
-import { dockerAdapters } from "./adapters";
+    checkoutFacts,
+    createContext,
+    docsOnlyEnabled,
+    LIMIT_VARIABLES,
+    pullRequestLabels,
+    uploadPipeline,
+    type BootstrapContext,
+    type ContextOptions,
+    type JobDecisions,
+} from "./bootstrap-context";
+import { boundedCacheAdapters } from "./bootstrap-ecr";
+import { ENTRY_NAMES, ENTRY_POINTS, fromEnv, matchPrefixRule, type EntryName, type GeneratorEntry } from "./bootstrap-entries";
+import { ANNOTATION_CONTEXT } from "./bootstrap-report";
 import { GeneratorError } from "./errors";
+import { validatePipeline, writeYamlAtomic } from "./output";
 import { loadPipelineConfig, loadSettings, runGenerator } from "./run";
 import { decideRunAll, isDocsOnlyDiff } from "./selection";
-import type { GeneratorSettings } from "./settings";
 
-/** Where the bootstrap's vLLM-specific values come from; each has an environment override. */
-export interface BootstrapSettings {
-    /** `PIPELINE_CONFIG_PATH`: the pipeline config, relative to the checkout. */
-    pipelineConfigPath: string;
-    /** `PIPELINE_OUTPUT_PATH`: where the pipeline is written. */
-    outputPath: string;
-    /** `VLLM_WHEELS_URL`: base URL of the precompiled wheels; `<base>/<commit>/vllm/metadata.json` is probed. */
-    wheelsBaseUrl: string;
-    /** Changed paths (prefixes) that need a source build, so precompiled wheels cannot be used. */
-    sourceBuildPrefixes: string[];
-}
+/** The wheels host: `<base>/<commit>/vllm/metadata.json` is probed (`VLLM_WHEELS_URL` overrides). */
+export const DEFAULT_WHEELS_URL = "https://wheels.vllm.ai";
 
-export const VLLM_BOOTSTRAP_SETTINGS: BootstrapSettings = {
-    pipelineConfigPath: ".buildkite/ci_config.yaml",
-    outputPath: ".buildkite/pipeline.yaml",
-    wheelsBaseUrl: "https://wheels.vllm.ai",
-    sourceBuildPrefixes: ["csrc/", "cmake/", "CMakeLists.txt", "setup.py", "requirements/build.txt", "docker/Dockerfile", "vllm/vllm_flash_attn/"],
-};
+/** Set by the bundler: the ci-infra commit the bundle was built from. */
+declare const __BUNDLE_COMMIT__: string | undefined;
+export const BUNDLE_COMMIT = typeof __BUNDLE_COMMIT__ !== "undefined" ? __BUNDLE_COMMIT__ : "source";
 
-export function bootstrapSettings(env: Record<string, string | undefined>): BootstrapSettings {
-    return {
-        ...VLLM_BOOTSTRAP_SETTINGS,
-        pipelineConfigPath: env.PIPELINE_CONFIG_PATH || VLLM_BOOTSTRAP_SETTINGS.pipelineConfigPath,
-        outputPath: env.PIPELINE_OUTPUT_PATH || VLLM_BOOTSTRAP_SETTINGS.outputPath,
-        wheelsBaseUrl: (env.VLLM_WHEELS_URL || VLLM_BOOTSTRAP_SETTINGS.wheelsBaseUrl).replace(/\/+$/, ""),
-    };
-}
-
-export interface BootstrapOptions {
-    cwd: string;
-    env: Record<string, string | undefined>;
-    git?: GitRunner;
-    agent?: AgentRunner;
-    http?: HttpClient;
-    log?: (line: string) => void;
+export interface BootstrapOptions extends ContextOptions {
+    /** Which pipeline this is (default `cuda`). */
+    entry?: EntryName;
 }
 
 /** What the bootstrap decided, for the log and the tests. */
 export interface BootstrapOutcome {
     kind: "docs_only" | "uploaded";
+    entry: EntryName;
     baseBranch: string;
     mergeBase: string;
     changedFiles: string[];
@@ -71,108 +56,66 @@ export interface BootstrapOutcome {
     runAll: boolean;
     runAllReason: string;
     nightly: boolean;
-    usePrecompiled: "0" | "1";
+    usePrecompiled: string;
     precompiledReason: string;
     outputPath?: string;
 }
 
-const lines = (text: string) => text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
-const isPullRequest = (value: string | undefined) => !!value && value !== "false";
-
-/** The base branch and whether this is a pull-request build. */
-export function baseBranchOf(env: Record<string, string | undefined>): string {
-    return isPullRequest(env.BUILDKITE_PULL_REQUEST) ? env.BUILDKITE_PULL_REQUEST_BASE_BRANCH || "main" : "main";
-}
-
-/** Whether a change needs a source build (so wheels built for the merge base cannot stand in). */
-export function needsSourceBuild(changedFiles: string[], prefixes: string[]): string | undefined {
-    return changedFiles.find((file) => prefixes.some((prefix) => file === prefix || file.startsWith(prefix)));
-}
-
-/** The docs-only switch: on unless DOCS_ONLY_DISABLE holds a value other than 0. */
-export function docsOnlyEnabled(env: Record<string, string | undefined>): boolean {
-    const value = env.DOCS_ONLY_DISABLE;
-    return value === undefined || value === "" || value === "0";
-}
-
-async function fetchLabels(http: HttpClient, apiUrl: string, repo: string, pullRequest: string, log: (l: string) => void): Promise<string[]> {
-    const url = `${apiUrl.replace(/\/+$/, "")}/repos/${repo}/pulls/${pullRequest}`;
-    const result = await http(url, { method: "GET", headers: { Accept: "application/vnd.github+json" } });
-    if ("error" in result || result.status !== 200) {
-        const why = "error" in result ? result.error : `HTTP ${result.status}`;
-        log(`warning: could not read the PR labels (${why}); continuing without labels`);
-        return [];
-    }
-    try {
-        const body = JSON.parse(result.body) as { labels?: Array<{ name?: unknown }> };
-        return (body.labels ?? []).map((label) => label.name).filter((name): name is string => typeof name === "string");
-    } catch {
-        log(`warning: the PR labels answer of ${url} is not JSON; continuing without labels`);
-        return [];
-    }
+/** The pipeline with the jobs' decisions in its top-level `env` (a pipeline's own env entries are kept). */
+export function withJobDecisions(pipeline: Record<string, unknown>, decisions: JobDecisions): Record<string, unknown> {
+    const { env, ...rest } = pipeline;
+    return { env: { ...(env as Record<string, unknown> | undefined), ...decisions }, ...rest };
 }
 
 async function decidePrecompiled(
-    env: Record<string, string | undefined>,
+    context: BootstrapContext,
     runAll: boolean,
     changedFiles: string[],
     mergeBase: string,
-    settings: BootstrapSettings,
-    http: HttpClient,
-): Promise<{ value: "0" | "1"; reason: string }> {
-    const preset = env.VLLM_USE_PRECOMPILED;
-    if (preset === "0" || preset === "1") return { value: preset, reason: "VLLM_USE_PRECOMPILED was set" };
+    entry: GeneratorEntry,
+): Promise<{ value: string; reason: string }> {
+    const preset = context.env.VLLM_USE_PRECOMPILED;
+    if (preset) return { value: preset, reason: "VLLM_USE_PRECOMPILED was set" };
     if (runAll) return { value: "0", reason: "a full run builds from source" };
-    const source = needsSourceBuild(changedFiles, settings.sourceBuildPrefixes);
+    const source = matchPrefixRule(changedFiles, entry.sourceBuild);
     if (source) return { value: "0", reason: `${source} needs a source build` };
-    const url = `${settings.wheelsBaseUrl}/${mergeBase}/vllm/metadata.json`;
-    const result = await http(url, { method: "HEAD" });
-    if ("error" in result) return { value: "0", reason: `wheels host unreachable (${result.error})` };
-    return result.status >= 200 && result.status < 300
-        ? { value: "1", reason: `wheels exist for ${mergeBase}` }
-        : { value: "0", reason: `no wheels for ${mergeBase} (HTTP ${result.status})` };
+    const base = (context.env.VLLM_WHEELS_URL || DEFAULT_WHEELS_URL).replace(/\/+$/, "");
+    const url = `${base}/${mergeBase}/vllm/metadata.json`;
+    let problem = "";
+    for (let attempt = 1; attempt <= 2; attempt++) {
+        const result = await context.http(url, { method: "HEAD", timeoutMs: context.limits.httpTimeoutMs });
+        if (!("error" in result) && result.status < 500) {
+            return result.status >= 200 && result.status < 300
+                ? { value: "1", reason: `wheels exist for ${mergeBase}` }
+                : { value: "0", reason: `no wheels for ${mergeBase} (HTTP ${result.status})` };
+        }
+        problem = "error" in result ? result.error : `HTTP ${result.status}`;
+    }
+    context.report.warn(`the wheels host did not answer (HEAD ${url}: ${problem}); vLLM builds from source`);
+    return { value: "0", reason: "wheels host unreachable" };
 }
 
-/** The whole bootstrap. Throws GeneratorError on bad input or a failed upload. */
-export async function runBootstrap(options: BootstrapOptions): Promise<BootstrapOutcome> {
-    const { cwd, env } = options;
-    const git = options.git ?? realGit(cwd);
-    const agent = options.agent ?? realAgent(cwd);
-    const http = options.http ?? realHttp(DEFAULT_RETRY);
-    const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-    const settings = bootstrapSettings(env);
-    const generatorSettings: GeneratorSettings = loadSettings(env.VLLM_CI_GENERATOR_SETTINGS, cwd);
-    const configPath = settings.pipelineConfigPath;
+/** CUDA/CPU and Intel: the generator, in process. */
+async function runGeneratorEntry(context: BootstrapContext, entry: GeneratorEntry): Promise<BootstrapOutcome> {
+    const { cwd, env, report, log } = context;
+    const configPath = fromEnv(env, entry.configEnv, entry.defaultConfigPath);
+    const outputPath = fromEnv(env, entry.outputEnv, entry.defaultOutputPath);
+    const generatorSettings = loadSettings(env.VLLM_CI_GENERATOR_SETTINGS, cwd);
     const config = loadPipelineConfig(cwd, configPath, generatorSettings);
 
-    // 1. Base branch, merge base, changed files.
-    const pullRequest = env.BUILDKITE_PULL_REQUEST;
-    const baseBranch = baseBranchOf(env);
-    const onMain = env.BUILDKITE_BRANCH === "main" && !isPullRequest(pullRequest);
-    if (!git(["fetch", "--no-tags", "origin", baseBranch]).ok) log(`warning: git fetch origin ${baseBranch} failed`);
-    let forcedRunAll: string | undefined;
-    let mergeBase = lines(git(["merge-base", `origin/${baseBranch}`, "HEAD"]).stdout)[0];
-    if (!mergeBase) {
-        forcedRunAll = `no merge base with origin/${baseBranch}`;
-        mergeBase = lines(git(["rev-parse", "HEAD"]).stdout)[0] ?? "HEAD";
-        log(`warning: ${forcedRunAll}; running everything`);
-    }
-    const diffBase = onMain ? "HEAD~1" : mergeBase;
-    const diff = git(["diff", "--name-only", "--diff-filter=ACMDR", diffBase, "HEAD"]);
-    if (!diff.ok) {
-        forcedRunAll ??= `git diff against ${diffBase} failed`;
-        log(`warning: git diff against ${diffBase} failed; running everything`);
-    }
-    const changedFiles = diff.ok ? lines(diff.stdout) : [];
-
-    // 2. Labels: a GitHub outage degrades to "no labels", it never blocks CI.
-    const labels = isPullRequest(pullRequest)
-        ? await fetchLabels(http, env.GITHUB_API_URL || generatorSettings.github.apiUrl, config.githubRepoName, pullRequest!, log)
-        : [];
+    // 1. Merge base and changed files; 2. labels.
+    const facts = await checkoutFacts(context);
+    const { mergeBase, changedFiles } = facts;
+    const labels = await pullRequestLabels(
+        context,
+        env.GITHUB_API_URL || generatorSettings.github.apiUrl,
+        config.githubRepoName,
+        generatorSettings.github.runAllLabel,
+    );
 
     // 3. Run-all and nightly, decided once here and handed to the generator.
     const decision = decideRunAll({
-        runAllEnv: env.RUN_ALL === "1" || forcedRunAll !== undefined,
+        runAllEnv: env.RUN_ALL === "1" || facts.forcedRunAll !== undefined,
         torchNightly: env.TORCH_NIGHTLY === "1",
         labels,
         changedFiles,
@@ -180,36 +123,34 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
         excludePatterns: config.runAllExcludePatterns ?? [],
         settings: generatorSettings,
     });
-    const runAllReason = forcedRunAll ?? decision.reason;
+    const runAllReason = facts.forcedRunAll ?? decision.reason;
     const nightly = env.NIGHTLY === "1" || decision.nightlyFromLabel;
-    const outcome = { baseBranch, mergeBase, changedFiles, labels, runAll: decision.runAll, runAllReason, nightly };
-    log(`bootstrap: base ${baseBranch}, merge base ${mergeBase}, ${changedFiles.length} changed file(s), run all: ${decision.runAll} (${runAllReason})`);
+    const outcome = { entry: entry.name, baseBranch: facts.baseBranch, mergeBase, changedFiles, labels, runAll: decision.runAll, runAllReason, nightly };
+    log(`bootstrap: base ${facts.baseBranch}, merge base ${mergeBase}, ${changedFiles.length} changed file(s), run all: ${decision.runAll} (${runAllReason})`);
 
     // 4. Docs-only builds stop here.
     if (docsOnlyEnabled(env) && !decision.runAll && !env.VLLM_CI_ONLY_STEP_KEYS && isDocsOnlyDiff(changedFiles, generatorSettings)) {
-        const annotated = agent(["annotate", "--style", "info", "--context", "docs-only", generatorSettings.docsOnly.annotation]);
-        if (!annotated.ok) log(`warning: buildkite-agent annotate failed: ${annotated.stderr.trim().split("\n")[0]}`);
+        await report.annotate("info", ANNOTATION_CONTEXT.docsOnly, generatorSettings.docsOnly.annotation);
         log("bootstrap: documentation-only change, CI skipped");
         return { kind: "docs_only", ...outcome, usePrecompiled: "0", precompiledReason: "docs-only: nothing runs" };
     }
 
     // 5. Precompiled wheels for the merge base.
-    const precompiled = await decidePrecompiled(env, decision.runAll, changedFiles, mergeBase, settings, http);
+    const precompiled = await decidePrecompiled(context, decision.runAll, changedFiles, mergeBase, entry);
     log(`bootstrap: VLLM_USE_PRECOMPILED=${precompiled.value} (${precompiled.reason})`);
 
     // 6. The generator, in process, with the decisions above.
-    const generatorEnv: Record<string, string | undefined> = {
-        ...env,
-        MERGE_BASE_COMMIT: mergeBase,
-        NIGHTLY: nightly ? "1" : env.NIGHTLY,
-        // Docs-only was decided above; the generator must not decide it again.
-        DOCS_ONLY_DISABLE: "1",
-    };
     const run = await runGenerator({
         cwd,
-        env: generatorEnv,
+        env: {
+            ...env,
+            MERGE_BASE_COMMIT: mergeBase,
+            NIGHTLY: nightly ? "1" : env.NIGHTLY,
+            // Docs-only was decided above; the generator must not decide it again.
+            DOCS_ONLY_DISABLE: "1",
+        },
         pipelineConfigPath: configPath,
-        outputFilePath: settings.outputPath,
+        outputFilePath: outputPath,
         prLabels: labels,
         runAll: decision.runAll,
         settings: generatorSettings,
@@ -218,62 +159,100 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
             mergeBase: () => mergeBase,
             changedFiles: () => changedFiles,
             prLabels: () => labels,
-            ...dockerAdapters(generatorSettings, cwd),
+            ...boundedCacheAdapters(context.run, generatorSettings, report, context.limits.commandTimeoutMs),
         },
         log,
     });
-    const outputPath = run.outputPath ?? settings.outputPath;
+    if (run.result.kind !== "pipeline") throw new Error("the generator skipped a build the bootstrap did not skip");
 
-    // 7. Keep the pipeline as an artifact, then upload it. Buildkite interpolates
-    // $VLLM_USE_PRECOMPILED in the steps from the uploader's environment.
-    const uploadEnv = { VLLM_USE_PRECOMPILED: precompiled.value, MERGE_BASE_COMMIT: mergeBase, RUN_ALL: decision.runAll ? "1" : "0", NIGHTLY: nightly ? "1" : "0" };
-    const artifact = agent(["artifact", "upload", settings.outputPath], uploadEnv);
-    if (!artifact.ok) log(`warning: buildkite-agent artifact upload failed: ${artifact.stderr.trim().split("\n")[0]}`);
-    const upload = agent(["pipeline", "upload", settings.outputPath], uploadEnv);
-    if (!upload.ok) {
-        throw new GeneratorError({ file: settings.outputPath }, `buildkite-agent pipeline upload failed: ${upload.stderr.trim().split("\n")[0] || "no output"}`);
-    }
-    return { kind: "uploaded", ...outcome, usePrecompiled: precompiled.value, precompiledReason: precompiled.reason, outputPath };
+    // 7. The decisions reach the jobs: the pipeline's top-level env (the generator's output is unchanged otherwise).
+    const decisions: JobDecisions = { VLLM_USE_PRECOMPILED: precompiled.value, VLLM_MERGE_BASE_COMMIT: mergeBase };
+    const pipeline = withJobDecisions(run.result.pipeline as unknown as Record<string, unknown>, decisions);
+    validatePipeline(pipeline);
+    const written = path.resolve(cwd, outputPath);
+    writeYamlAtomic(written, pipeline);
+
+    // 8. Artifact and upload.
+    await uploadPipeline(context, outputPath, {
+        VLLM_USE_PRECOMPILED: precompiled.value,
+        VLLM_MERGE_BASE_COMMIT: mergeBase,
+        MERGE_BASE_COMMIT: mergeBase,
+        RUN_ALL: decision.runAll ? "1" : "0",
+        NIGHTLY: nightly ? "1" : "0",
+    });
+    return { kind: "uploaded", ...outcome, usePrecompiled: precompiled.value, precompiledReason: precompiled.reason, outputPath: written };
 }
 
-const USAGE = `usage: node dist/bootstrap.js [--help]
+/** The whole bootstrap. Throws GeneratorError on bad input, EnvironmentError when the agent cannot run it. */
+export async function runBootstrap(options: BootstrapOptions): Promise<BootstrapOutcome> {
+    const entry = ENTRY_POINTS[options.entry ?? "cuda"];
+    const context = createContext(options);
+    context.log(`bootstrap: ci-infra ${BUNDLE_COMMIT}, entry point ${entry.name}`);
+    try {
+        const outcome = entry.kind === "template" ? await runAmdEntry(context, entry) : await runGeneratorEntry(context, entry);
+        await context.report.flush();
+        return outcome;
+    } catch (error) {
+        await context.report.flush();
+        await context.report.error(oneLine(error));
+        throw error;
+    }
+}
+
+function oneLine(error: unknown): string {
+    return (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "unknown error";
+}
+
+const USAGE = `usage: node dist/bootstrap.js [--entry cuda|intel|amd] [--help]
 
 The first step of a vLLM build: base branch, merge base, changed files, PR labels, docs-only and
-run-all decisions, precompiled wheels, then the pipeline generator and the upload. Run it from the
-root of the vLLM checkout.
+run-all decisions, precompiled wheels, then the pipeline (generator or AMD template) and the
+upload. Run it from the root of the vLLM checkout.
+
+Entry points (--entry, default cuda):
+${ENTRY_NAMES.map((name) => `  ${name.padEnd(6)} ${ENTRY_POINTS[name].description}`).join("\n")}
 
 Environment:
-  BUILDKITE_BRANCH, BUILDKITE_COMMIT, BUILDKITE_PULL_REQUEST, BUILDKITE_PULL_REQUEST_BASE_BRANCH
+  BUILDKITE_BRANCH, BUILDKITE_COMMIT, BUILDKITE_PULL_REQUEST, BUILDKITE_PULL_REQUEST_BASE_BRANCH,
+  BUILDKITE_PIPELINE_SLUG (amd: fastcheck renders the amdtentative mirror)
   RUN_ALL=1, NIGHTLY=1, TORCH_NIGHTLY=1   force a full / nightly / torch-nightly run
   DOCS_ONLY_DISABLE                       any value but 0 disables the docs-only skip
-  VLLM_USE_PRECOMPILED                    0 or 1 skips the wheels check
-  PIPELINE_CONFIG_PATH                    default ${VLLM_BOOTSTRAP_SETTINGS.pipelineConfigPath}
-  PIPELINE_OUTPUT_PATH                    default ${VLLM_BOOTSTRAP_SETTINGS.outputPath}
-  GITHUB_API_URL                          default https://api.github.com
-  VLLM_WHEELS_URL                         default ${VLLM_BOOTSTRAP_SETTINGS.wheelsBaseUrl}
+  MERGE_BASE_COMMIT                       kept when set (no merge-base computation)
+  VLLM_USE_PRECOMPILED                    kept when set (no wheels check)
+  PIPELINE_CONFIG_PATH                    cuda: .buildkite/ci_config.yaml, intel: .buildkite/ci_config_intel.yaml
+  OUTPUT_PIPELINE_PATH (intel), PIPELINE_OUTPUT_PATH   default .buildkite/pipeline.yaml
+  GITHUB_API_URL, GITHUB_TOKEN            PR labels (the token raises GitHub's rate limit)
+  VLLM_WHEELS_URL                         default ${DEFAULT_WHEELS_URL}
   VLLM_CI_GENERATOR_SETTINGS              a generator settings file (YAML/JSON)
-  plus every variable the generator reads (node dist/pipeline-generator.js --help).`;
+  AMD_MIRROR_HW, COV_ENABLED, VLLM_CI_BRANCH, ROCM_BASE_REFRESH_SKIP, ROCM_BASE_REFRESH_FORCE   (amd)
+${LIMIT_VARIABLES.map(([name, , fallback, unit, meaning]) => `  ${name.padEnd(38)}${meaning} (default ${fallback}${unit === "s" ? " s" : " commits"})`).join("\n")}
+  plus every variable the generator reads (node dist/pipeline-generator.js --help).
+
+Exit codes: 0 uploaded or docs-only, 2 bad input, 3 the agent cannot run the bootstrap
+(git missing, time budget spent, upload refused), 1 internal error.`;
 
 export async function main(argv: string[], env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Promise<number> {
+    let entry: EntryName;
     try {
-        const { values } = parseArgs({ args: argv, options: { help: { type: "boolean" } } });
+        const { values } = parseArgs({ args: argv, options: { help: { type: "boolean" }, entry: { type: "string" } } });
         if (values.help) {
             process.stdout.write(`${USAGE}\n`);
             return 0;
         }
+        const name = values.entry ?? "cuda";
+        if (!(ENTRY_NAMES as readonly string[]).includes(name)) throw new Error(`--entry must be one of ${ENTRY_NAMES.join(", ")}, got ${JSON.stringify(name)}`);
+        entry = name as EntryName;
     } catch (error) {
         process.stderr.write(`error: ${(error as Error).message}\n${USAGE}\n`);
         return 2;
     }
     try {
-        await runBootstrap({ cwd, env });
+        await runBootstrap({ cwd, env, entry });
         return 0;
     } catch (error) {
-        if (error instanceof GeneratorError) {
-            process.stderr.write(`error: ${error.message}\n`);
-            return 2;
-        }
-        process.stderr.write(`error: ${(error as Error).message.split("\n")[0]}\n`);
+        process.stderr.write(`error: ${oneLine(error)}\n`);
+        if (error instanceof GeneratorError) return 2;
+        if (error instanceof EnvironmentError) return 3;
         return 1;
     }
 }

@@ -15,6 +15,7 @@ import standaloneCode from "ajv/dist/standalone";
 import { loadCatalogFile } from "../generator/catalog-source";
 import { buildOtelHelpersBundle } from "../generator/otel-bundle";
 import { pipelineAjv, VALIDATOR_REFS } from "../generator/schema-validator";
+import { bootstrapBuildOptions } from "./bootstrap-build";
 
 const ROOT = path.resolve(__dirname, "..");
 export const GENERATOR_BUNDLE = path.join(ROOT, "dist", "pipeline-generator.js");
@@ -54,15 +55,21 @@ function precompiledValidator(): Plugin {
 
 /** Build the generator bundle; returns its path. */
 export async function buildGenerator(outfile = GENERATOR_BUNDLE, defines: Record<string, string> = {}): Promise<string> {
-    return bundle(path.join(ROOT, "generator", "bin.ts"), outfile, defines);
+    return bundle(path.join(ROOT, "generator", "bin.ts"), outfile, { define: defines });
 }
 
 /** Build the bootstrap bundle; returns its path. */
 export async function buildBootstrap(outfile = BOOTSTRAP_BUNDLE): Promise<string> {
-    return bundle(path.join(ROOT, "generator", "bootstrap.ts"), outfile);
+    return bundle(path.join(ROOT, "generator", "bootstrap.ts"), outfile, bootstrapBuildOptions());
 }
 
-async function bundle(entry: string, outfile: string, defines: Record<string, string> = {}): Promise<string> {
+/** What one bundle adds to the shared build options. */
+interface BundleExtras {
+    define?: Record<string, string>;
+    plugins?: Plugin[];
+}
+
+async function bundle(entry: string, outfile: string, extras: BundleExtras = {}): Promise<string> {
     const catalog = loadCatalogFile(path.join(ROOT, "catalog", "queues.yaml"));
     const result = await build({
         entryPoints: [entry],
@@ -74,10 +81,10 @@ async function bundle(entry: string, outfile: string, defines: Record<string, st
         minify: process.env.GENERATOR_BUNDLE_MINIFY !== "0",
         legalComments: "eof",
         logLevel: "warning",
-        define: { __EMBEDDED_CATALOG__: JSON.stringify(catalog), __OTEL_HELPERS_BUNDLE__: JSON.stringify(buildOtelHelpersBundle()), ...defines },
+        define: { __EMBEDDED_CATALOG__: JSON.stringify(catalog), __OTEL_HELPERS_BUNDLE__: JSON.stringify(buildOtelHelpersBundle()), ...extras.define },
         // The catalog loader's Ajv (only for --catalog) must never pull in a cloud SDK.
         external: ["@pulumi/*"],
-        plugins: [precompiledValidator()],
+        plugins: [precompiledValidator(), ...(extras.plugins ?? [])],
         metafile: true,
     });
     const inputs = Object.keys(result.metafile.inputs);

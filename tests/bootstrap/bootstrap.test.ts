@@ -1,80 +1,32 @@
 /**
- * The bundled bootstrap against real git repositories, a fake `buildkite-agent` (and `aws`,
- * `docker`) on PATH that record their arguments, and a local HTTP server on 127.0.0.1 standing
- * in for the GitHub API and the wheels host.
+ * The bundled bootstrap (CUDA/CPU entry point) as a build runs it: real git, recording fakes of
+ * `buildkite-agent`, `aws` and `docker`, a local HTTP server for GitHub and the wheels host.
+ * Each scenario asserts the exit code, the uploaded pipeline (or none), the annotations and a
+ * time bound.
  */
 import { strict as assert } from "assert";
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
-import * as http from "http";
-import type { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
-
-const ROOT = path.resolve(__dirname, "..", "..");
-const BUNDLE = path.join(ROOT, "dist", "bootstrap.js");
-
-interface AgentCall {
-    args: string[];
-    env: Record<string, string>;
-}
-
-interface Server {
-    url: string;
-    labels: Map<string, string[]>;
-    wheels: Set<string>;
-    githubDown: boolean;
-    requests: string[];
-    close(): Promise<void>;
-}
-
-async function startServer(): Promise<Server> {
-    const state = { labels: new Map<string, string[]>(), wheels: new Set<string>(), githubDown: false, requests: [] as string[] };
-    const server = http.createServer((request, response) => {
-        const url = request.url ?? "";
-        state.requests.push(`${request.method} ${url}`);
-        const pull = /^\/github\/repos\/vllm-project\/vllm\/pulls\/(\d+)$/.exec(url);
-        if (pull) {
-            if (state.githubDown) {
-                response.writeHead(503).end("down");
-                return;
-            }
-            response.writeHead(200, { "content-type": "application/json" });
-            response.end(JSON.stringify({ labels: (state.labels.get(pull[1]) ?? []).map((name) => ({ name })) }));
-            return;
-        }
-        const wheel = /^\/wheels\/([0-9a-f]+)\/vllm\/metadata\.json$/.exec(url);
-        response.writeHead(wheel && state.wheels.has(wheel[1]) ? 200 : 404).end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
-    return Object.assign(state, {
-        url: `http://127.0.0.1:${port}`,
-        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-    });
-}
-
-/** Fake binaries: each records its call (args + a few env vars) as a JSON line. */
-function fakeBin(dir: string, log: string): string {
-    const bin = path.join(dir, "bin");
-    fs.mkdirSync(bin);
-    const recorder = (name: string, exitCode: number, extra = "") =>
-        `#!/usr/bin/env node
-const fs = require("fs");
-const args = process.argv.slice(2);
-const env = {};
-for (const key of ["VLLM_USE_PRECOMPILED", "MERGE_BASE_COMMIT", "RUN_ALL", "NIGHTLY"]) if (process.env[key] !== undefined) env[key] = process.env[key];
-fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify({ tool: ${JSON.stringify(name)}, args, env }) + "\\n");
-${extra}
-process.exit(${exitCode});
-`;
-    const keepUpload = `if (args[0] === "pipeline" && args[1] === "upload") fs.copyFileSync(args[2], ${JSON.stringify(log)} + ".uploaded.yaml");`;
-    fs.writeFileSync(path.join(bin, "buildkite-agent"), recorder("buildkite-agent", 0, keepUpload), { mode: 0o755 });
-    fs.writeFileSync(path.join(bin, "aws"), recorder("aws", 0, 'process.stdout.write("password");'), { mode: 0o755 });
-    fs.writeFileSync(path.join(bin, "docker"), recorder("docker", 0, 'if (args[0] === "manifest") process.exit(1);'), { mode: 0o755 });
-    return bin;
-}
+import {
+    agentCalls,
+    blocked,
+    ensureBundle,
+    gitOnlyPath,
+    FAST_LIMITS,
+    git,
+    record,
+    Repo,
+    runBootstrap,
+    SCENARIO_BOUND_MS,
+    startServer,
+    steps,
+    writeScenarioTable,
+    type Run,
+    type Server,
+} from "./harness";
 
 const CONFIG = {
     name: "vllm_ci",
@@ -88,60 +40,23 @@ const CONFIG = {
 const JOBS = {
     group: "Tests",
     steps: [
-        { label: ":docker: build image", key: "image-build", commands: ["docker build --build-arg USE_PRECOMPILED=$VLLM_USE_PRECOMPILED ."] },
+        {
+            label: ":docker: build image",
+            key: "image-build",
+            commands: ["docker buildx bake --set *.args.VLLM_USE_PRECOMPILED=$VLLM_USE_PRECOMPILED --cache-from $CACHE_FROM --cache-to $CACHE_TO"],
+        },
         { label: "Unit", key: "unit", depends_on: ["image-build"], source_file_dependencies: ["vllm/"], commands: ["pytest tests/unit"] },
         { label: "Kernels", key: "kernels", depends_on: ["image-build"], source_file_dependencies: ["csrc/"], commands: ["pytest tests/kernels"] },
     ],
 };
 
-class Repo {
-    readonly origin: string;
-    readonly work: string;
-    constructor(readonly root: string) {
-        this.origin = path.join(root, "origin.git");
-        this.work = path.join(root, "work");
-        execFileSync("git", ["init", "-q", "--bare", "-b", "main", this.origin]);
-        execFileSync("git", ["clone", "-q", this.origin, this.work], { stdio: "ignore" });
-        this.git("config", "user.email", "ci@example.com");
-        this.git("config", "user.name", "CI");
-        this.git("checkout", "-q", "-b", "main");
-        // The generated pipeline is not part of the checkout, as in vLLM.
-        this.write(".gitignore", ".buildkite/pipeline.yaml\n");
-        this.write(".buildkite/ci_config.yaml", yaml.dump(CONFIG));
-        this.write(".buildkite/test_areas/tests.yaml", yaml.dump(JOBS));
-        this.write("vllm/__init__.py", "");
-        this.write("csrc/kernel.cu", "");
-        this.commit("initial");
-        this.git("push", "-q", "origin", "main");
-    }
-    git(...args: string[]): string {
-        return execFileSync("git", args, { cwd: this.work, encoding: "utf8" }).trim();
-    }
-    write(file: string, text: string): void {
-        fs.mkdirSync(path.dirname(path.join(this.work, file)), { recursive: true });
-        fs.writeFileSync(path.join(this.work, file), text);
-    }
-    commit(message: string): string {
-        this.git("add", "-A");
-        this.git("commit", "-q", "-m", message);
-        return this.git("rev-parse", "HEAD");
-    }
-    /** A branch off main with one commit changing `files`. */
-    branch(name: string, files: string[]): string {
-        this.git("checkout", "-q", "-B", name, "main");
-        for (const file of files) this.write(file, `changed on ${name}\n`);
-        return this.commit(`change ${files.join(", ")}`);
-    }
-}
+const POSTMERGE_CACHE = "936637512419.dkr.ecr.us-east-1.amazonaws.com/vllm-ci-postmerge-cache:latest";
 
-interface BootstrapRun {
-    status: number | null;
-    stderr: string;
-    calls: AgentCall[];
-    uploaded?: any;
-}
+const warnings = (run: Run) => run.annotations.filter((a) => a.style === "warning").map((a) => a.body).join("\n");
+const errors = (run: Run) => run.annotations.filter((a) => a.style === "error").map((a) => a.body).join("\n");
+const imageBuild = (run: Run) => steps(run.uploaded).find((s: any) => s.key === "image-build");
 
-describe("bootstrap (bundled, real git, fake buildkite-agent, local HTTP)", function () {
+describe("bootstrap (bundled, real git, fake agent/aws/docker, local HTTP)", function () {
     this.timeout(120_000);
     let server: Server;
     let repo: Repo;
@@ -149,85 +64,85 @@ describe("bootstrap (bundled, real git, fake buildkite-agent, local HTTP)", func
     let mainSha: string;
 
     before(async () => {
-        const build = spawnSync("npm", ["run", "-s", "build:generator"], { cwd: ROOT, encoding: "utf8" });
-        assert.equal(build.status, 0, build.stderr);
-        assert.ok(fs.existsSync(BUNDLE), "npm run build:generator produces dist/bootstrap.js");
+        ensureBundle();
         server = await startServer();
         tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bootstrap-"));
-        repo = new Repo(tmp);
+        repo = new Repo(tmp, {
+            ".buildkite/ci_config.yaml": yaml.dump(CONFIG),
+            ".buildkite/test_areas/tests.yaml": yaml.dump(JOBS),
+            "vllm/__init__.py": "",
+            "csrc/kernel.cu": "",
+        });
         mainSha = repo.git("rev-parse", "HEAD");
     });
     after(async () => {
         await server.close();
         fs.rmSync(tmp, { recursive: true, force: true });
+        writeScenarioTable();
     });
 
-    let runCount = 0;
-    async function bootstrap(env: Record<string, string>, entry: string[] = ["node", BUNDLE]): Promise<BootstrapRun> {
-        const dir = path.join(tmp, `run-${++runCount}`);
-        fs.mkdirSync(dir);
-        const log = path.join(dir, "calls.jsonl");
-        const bin = fakeBin(dir, log);
-        const child = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
-            const { spawn } = require("child_process") as typeof import("child_process");
-            const proc = spawn(entry[0], entry.slice(1), {
-                cwd: repo.work,
-                env: {
-                    PATH: `${bin}:${process.env.PATH}`,
-                    HOME: process.env.HOME ?? tmp,
-                    GITHUB_API_URL: `${server.url}/github`,
-                    VLLM_WHEELS_URL: `${server.url}/wheels`,
-                    BUILDKITE_COMMIT: repo.git("rev-parse", "HEAD"),
-                    ...env,
-                },
-            });
-            let stderr = "";
-            proc.stderr.on("data", (chunk) => (stderr += chunk));
-            proc.stdout.resume();
-            proc.on("close", (status) => resolve({ status, stderr }));
+    const bootstrap = (env: Record<string, string>, extra: { cwd?: string; fakes?: Parameters<typeof runBootstrap>[1]["fakes"]; path?: string } = {}) =>
+        runBootstrap(tmp, {
+            cwd: extra.cwd ?? repo.work,
+            fakes: extra.fakes,
+            path: extra.path,
+            env: {
+                GITHUB_API_URL: `${server.url}/github`,
+                VLLM_WHEELS_URL: `${server.url}/wheels`,
+                BUILDKITE_COMMIT: git(extra.cwd ?? repo.work, "rev-parse", "HEAD"),
+                ...FAST_LIMITS,
+                ...env,
+            },
         });
-        const calls = fs.existsSync(log)
-            ? fs.readFileSync(log, "utf8").trim().split("\n").map((line) => JSON.parse(line)).filter((c) => c.tool === "buildkite-agent")
-            : [];
-        const uploadedFile = `${log}.uploaded.yaml`;
-        return { ...child, calls, uploaded: fs.existsSync(uploadedFile) ? yaml.load(fs.readFileSync(uploadedFile, "utf8")) : undefined };
-    }
+    const pr = (branch: string, number: string, extra: Record<string, string> = {}) => ({
+        BUILDKITE_BRANCH: branch,
+        BUILDKITE_PULL_REQUEST: number,
+        BUILDKITE_PULL_REQUEST_BASE_BRANCH: "main",
+        ...extra,
+    });
 
-    const steps = (pipeline: any): any[] => pipeline.steps.flatMap((group: any) => group.steps);
-    const blocked = (pipeline: any): string[] => steps(pipeline).filter((s) => s.block).map((s) => s.key).sort();
-
-    it("PR changing vllm/: runs Unit, blocks Kernels, uses wheels of the merge base, uploads after keeping an artifact", async () => {
+    it("PR changing vllm/: runs Unit, blocks Kernels, wheels of the merge base, decisions in the top-level env, artifact then upload", async () => {
         repo.branch("feature/unit", ["vllm/engine.py"]);
         server.wheels.add(mainSha);
-        const run = await bootstrap({ BUILDKITE_BRANCH: "feature/unit", BUILDKITE_PULL_REQUEST: "101", BUILDKITE_PULL_REQUEST_BASE_BRANCH: "main" });
+        const run = await bootstrap(pr("feature/unit", "101"));
+        record("PR, vllm/ change (baseline)", run, SCENARIO_BOUND_MS);
         assert.equal(run.status, 0, run.stderr);
-        assert.deepEqual(run.calls.map((c) => c.args.slice(0, 2)), [["artifact", "upload"], ["pipeline", "upload"]]);
-        const upload = run.calls[1];
-        assert.equal(upload.env.VLLM_USE_PRECOMPILED, "1");
-        assert.equal(upload.env.MERGE_BASE_COMMIT, mainSha);
+        assert.deepEqual(agentCalls(run).map((c) => c.args.slice(0, 2)), [["artifact", "upload"], ["pipeline", "upload"]]);
+        assert.deepEqual(run.annotations, []);
+        // Item 4: the jobs get the decisions from the uploaded pipeline itself.
+        assert.deepEqual(run.uploaded.env, { VLLM_USE_PRECOMPILED: "1", VLLM_MERGE_BASE_COMMIT: mainSha });
+        assert.deepEqual(Object.keys(run.uploaded), ["env", "steps"]);
+        assert.equal(agentCalls(run)[1].env.VLLM_USE_PRECOMPILED, "1");
         assert.deepEqual(blocked(run.uploaded), ["block-kernels"]);
         assert.ok(steps(run.uploaded).some((s) => s.key === "pre-commit"), "PR builds get the pre-commit gate");
-        assert.ok(server.requests.includes("GET /github/repos/vllm-project/vllm/pulls/101"));
-        assert.ok(server.requests.includes(`HEAD /wheels/${mainSha}/vllm/metadata.json`));
+        assert.ok(server.requests.some((r) => r.url === "/github/repos/vllm-project/vllm/pulls/101"));
+        assert.ok(server.requests.some((r) => r.method === "HEAD" && r.url === `/wheels/${mainSha}/vllm/metadata.json`));
+        // A PR looks the cache up: login once, then the PR tag; nothing found, the postmerge cache it is.
+        const tools = run.calls.filter((c) => c.tool !== "buildkite-agent").map((c) => `${c.tool} ${c.args.slice(0, 2).join(" ")}`);
+        assert.deepEqual(tools.slice(0, 2), ["aws ecr get-login-password", "docker login --username"]);
+        assert.match(imageBuild(run).commands.join("\n"), new RegExp(`--cache-from ${POSTMERGE_CACHE.replace(/[.:]/g, "\\$&")}`));
     });
 
     it("PR changing csrc/: runs everything from source (decided once, by the bootstrap)", async () => {
         repo.branch("feature/kernel", ["csrc/attention.cu"]);
-        server.wheels.add(mainSha);
-        const run = await bootstrap({ BUILDKITE_BRANCH: "feature/kernel", BUILDKITE_PULL_REQUEST: "102", BUILDKITE_PULL_REQUEST_BASE_BRANCH: "main" });
+        const run = await bootstrap(pr("feature/kernel", "102"));
+        record("PR, csrc/ change (run all)", run, SCENARIO_BOUND_MS);
         assert.equal(run.status, 0, run.stderr);
         assert.deepEqual(blocked(run.uploaded), []);
-        assert.equal(run.calls[1].env.VLLM_USE_PRECOMPILED, "0");
-        assert.equal(run.calls[1].env.RUN_ALL, "1");
+        assert.equal(run.uploaded.env.VLLM_USE_PRECOMPILED, "0");
+        assert.equal(agentCalls(run).at(-1)!.env.RUN_ALL, "1");
         assert.match(run.stderr, /run all: true \(changed file csrc\/attention\.cu matches the run-all pattern/);
+        assert.deepEqual(run.annotations, [], "a run-all pattern is no fallback");
     });
 
-    it("docs-only PR: annotates and uploads nothing; DOCS_ONLY_DISABLE=1 or RUN_ALL=1 generate anyway", async () => {
+    it("docs-only PR: info annotation, nothing uploaded; DOCS_ONLY_DISABLE=1 or RUN_ALL=1 generate anyway", async () => {
         repo.branch("docs/typo", ["docs/usage.md", "README.md"]);
-        const env = { BUILDKITE_BRANCH: "docs/typo", BUILDKITE_PULL_REQUEST: "103", BUILDKITE_PULL_REQUEST_BASE_BRANCH: "main" };
+        const env = pr("docs/typo", "103");
         const skipped = await bootstrap(env);
+        record("PR, docs-only", skipped, SCENARIO_BOUND_MS);
         assert.equal(skipped.status, 0, skipped.stderr);
-        assert.deepEqual(skipped.calls.map((c) => c.args[0]), ["annotate"]);
+        assert.deepEqual(agentCalls(skipped).map((c) => c.args[0]), ["annotate"]);
+        assert.deepEqual(skipped.annotations.map((a) => [a.style, a.context]), [["info", "docs-only"]]);
         assert.equal(skipped.uploaded, undefined);
         for (const extra of [{ DOCS_ONLY_DISABLE: "1" }, { RUN_ALL: "1" }] as Record<string, string>[]) {
             const forced = await bootstrap({ ...env, ...extra });
@@ -236,85 +151,229 @@ describe("bootstrap (bundled, real git, fake buildkite-agent, local HTTP)", func
         }
     });
 
-    it("fork PR branch owner:branch is accepted; the label ready-run-all-tests runs everything", async () => {
-        // Buildkite names a fork's branch owner:branch; the checkout itself is that commit.
+    it("fork PR (owner:branch) with ready-run-all-tests runs everything, nightly; GITHUB_TOKEN is sent", async () => {
         repo.branch("fix-typo", ["vllm/utils.py"]);
         server.labels.set("104", ["ready-run-all-tests"]);
-        const run = await bootstrap({ BUILDKITE_BRANCH: "contributor:fix-typo", BUILDKITE_PULL_REQUEST: "104", BUILDKITE_PULL_REQUEST_BASE_BRANCH: "main" });
+        const run = await bootstrap(pr("contributor:fix-typo", "104", { GITHUB_TOKEN: "test-token-104" }));
+        record("fork PR, label ready-run-all-tests", run, SCENARIO_BOUND_MS);
         assert.equal(run.status, 0, run.stderr);
         assert.deepEqual(blocked(run.uploaded), []);
-        assert.equal(run.calls[1].env.NIGHTLY, "1");
+        assert.equal(agentCalls(run).at(-1)!.env.NIGHTLY, "1");
+        assert.equal(server.requests.find((r) => r.url.endsWith("/pulls/104"))?.authorization, "Bearer test-token-104");
+        assert.doesNotMatch(run.stderr, /test-token-104/, "the token is never logged");
     });
 
-    it("a GitHub outage degrades to no labels with a warning, and never blocks CI", async () => {
-        repo.branch("feature/outage", ["vllm/outage.py"]);
-        server.githubDown = true;
-        try {
-            const run = await bootstrap({ BUILDKITE_BRANCH: "feature/outage", BUILDKITE_PULL_REQUEST: "105", BUILDKITE_PULL_REQUEST_BASE_BRANCH: "main" });
-            assert.equal(run.status, 0, run.stderr);
-            assert.match(run.stderr, /warning: could not read the PR labels .*HTTP 503 after 3 attempt\(s\)/);
-            assert.ok(run.uploaded);
-        } finally {
-            server.githubDown = false;
+    describe("GitHub degraded: no labels, a warning annotation naming why, bounded wait", () => {
+        afterEach(() => {
+            server.github = "ok";
+        });
+        for (const [mode, why] of [
+            ["down", /HTTP 503 after \d+ attempt\(s\) within 2 s/],
+            ["slow", /no answer within 0\.5 s after \d+ attempt\(s\) within 2 s/],
+            ["rate-limited", /rate limit \(HTTP 403, no GITHUB_TOKEN\), resets at \d\d:\d\d:\d\d UTC/],
+        ] as const) {
+            it(`GitHub ${mode}`, async () => {
+                repo.branch(`feature/github-${mode}`, ["vllm/outage.py"]);
+                server.labels.set("105", ["ready-run-all-tests"]);
+                server.github = mode;
+                const run = await bootstrap(pr(`feature/github-${mode}`, "105"));
+                record(`GitHub ${mode}`, run, mode === "rate-limited" ? 5_000 : SCENARIO_BOUND_MS);
+                assert.equal(run.status, 0, run.stderr);
+                assert.ok(run.uploaded, "CI is never blocked by GitHub");
+                assert.deepEqual(blocked(run.uploaded), ["block-kernels"], "without the label, the usual selection");
+                assert.match(warnings(run), /the PR labels could not be read/);
+                assert.match(warnings(run), why);
+                assert.match(warnings(run), /ready-run-all-tests are not applied/);
+            });
         }
     });
 
-    it("main: diffs against HEAD~1 and uses the postmerge side", async () => {
-        repo.git("checkout", "-q", "main");
-        repo.write("vllm/main_change.py", "x\n");
-        repo.commit("main change");
-        repo.git("push", "-q", "origin", "main");
-        const run = await bootstrap({ BUILDKITE_BRANCH: "main", BUILDKITE_PULL_REQUEST: "false" });
+    it("ECR without credentials: warning annotation, the postmerge latest cache, no docker login", async () => {
+        repo.branch("feature/ecr", ["vllm/ecr.py"]);
+        const run = await bootstrap(pr("feature/ecr", "106"), { fakes: { aws: "no-credentials" } });
+        record("ECR without credentials", run, SCENARIO_BOUND_MS);
         assert.equal(run.status, 0, run.stderr);
-        assert.match(run.stderr, /1 changed file\(s\)/);
-        assert.deepEqual(blocked(run.uploaded), ["block-kernels"]);
-        assert.ok(!steps(run.uploaded).some((s) => s.key === "pre-commit"), "main builds are not PR builds");
-        const build = steps(run.uploaded).find((s) => s.key === "image-build");
-        assert.equal(build.agents.queue, "cpu_queue_postmerge_us_east_1");
+        assert.match(warnings(run), /ECR build cache unavailable \(aws ecr get-login-password failed: Unable to locate credentials/);
+        assert.ok(!run.calls.some((c) => c.tool === "docker"), "no login, no lookups after the failure");
+        assert.match(imageBuild(run).commands.join("\n"), /--cache-from 936637512419\.dkr\.ecr\.us-east-1\.amazonaws\.com\/vllm-ci-postmerge-cache:latest/);
+        assert.match(imageBuild(run).commands.join("\n"), /--cache-to \S+vllm-ci-test-cache:pr-106/);
     });
 
-    it("no merge base: runs everything with a warning", async () => {
+    it("aws not installed: the same fallback", async () => {
+        const run = await bootstrap(pr("feature/ecr", "106"), { fakes: { aws: "absent" }, path: gitOnlyPath(tmp) });
+        record("aws not installed", run, SCENARIO_BOUND_MS);
+        assert.equal(run.status, 0, run.stderr);
+        assert.match(warnings(run), /ECR build cache unavailable \(aws ecr get-login-password is not installed on this agent\)/);
+    });
+
+    it("a hung docker manifest inspect is killed after the command timeout; one lookup only", async () => {
+        repo.branch("release-fix", ["vllm/hang.py"]);
+        const env = { ...pr("release-fix", "107"), BUILDKITE_PULL_REQUEST_BASE_BRANCH: "releases/v1" };
+        repo.git("push", "-q", "origin", "main:releases/v1");
+        const run = await bootstrap(env, { fakes: { dockerManifest: "hang" } });
+        record("hung docker manifest inspect", run, SCENARIO_BOUND_MS);
+        assert.equal(run.status, 0, run.stderr);
+        assert.match(warnings(run), /docker manifest inspect timed out after 1 s/);
+        assert.equal(run.calls.filter((c) => c.tool === "docker" && c.args[0] === "manifest").length, 1, "the registry is not asked again");
+        assert.match(imageBuild(run).commands.join("\n"), /--cache-from 936637512419\.dkr\.ecr\.us-east-1\.amazonaws\.com\/vllm-ci-postmerge-cache:latest/);
+    });
+
+    it("main: diffs against HEAD~1, no cache lookup (so no ECR login), postmerge queue", async () => {
+        const head = repo.advanceMain(1, "vllm/main-change");
+        const run = await bootstrap({ BUILDKITE_BRANCH: "main", BUILDKITE_PULL_REQUEST: "false" }, { fakes: { aws: "no-credentials" } });
+        record("main build", run, SCENARIO_BOUND_MS);
+        assert.equal(run.status, 0, run.stderr);
+        assert.match(run.stderr, /1 changed file\(s\)/);
+        assert.deepEqual(run.annotations, [], "no credentials needed where nothing is looked up");
+        assert.ok(!run.calls.some((c) => c.tool === "aws" || c.tool === "docker"));
+        assert.deepEqual(blocked(run.uploaded), ["block-kernels"], "vllm/ changed: Unit runs");
+        assert.ok(!steps(run.uploaded).some((s) => s.key === "pre-commit"), "main builds are not PR builds");
+        assert.equal(imageBuild(run).agents.queue, "cpu_queue_postmerge_us_east_1");
+        assert.equal(run.uploaded.env.VLLM_MERGE_BASE_COMMIT, head);
+    });
+
+    it("a preset MERGE_BASE_COMMIT is kept (diff, env and wheels)", async () => {
+        const first = mainSha;
+        repo.branch("feature/preset", ["vllm/preset.py"]);
+        const run = await bootstrap(pr("feature/preset", "108", { MERGE_BASE_COMMIT: first }));
+        record("preset MERGE_BASE_COMMIT", run, SCENARIO_BOUND_MS);
+        assert.equal(run.status, 0, run.stderr);
+        assert.match(run.stderr, new RegExp(`keeping the preset MERGE_BASE_COMMIT ${first}`));
+        assert.equal(run.uploaded.env.VLLM_MERGE_BASE_COMMIT, first);
+        assert.ok(server.requests.some((r) => r.url === `/wheels/${first}/vllm/metadata.json`), "wheels of the preset merge base");
+        // Against the first commit the diff also holds main's later change, which a computed merge base would not.
+        assert.match(run.stderr, /2 changed file\(s\)/);
+    });
+
+    it("no merge base: runs everything, with a warning annotation naming why", async () => {
         repo.git("checkout", "-q", "--orphan", "unrelated");
         repo.write("vllm/orphan.py", "x\n");
         repo.commit("unrelated history");
-        const run = await bootstrap({ BUILDKITE_BRANCH: "unrelated", BUILDKITE_PULL_REQUEST: "106", BUILDKITE_PULL_REQUEST_BASE_BRANCH: "main" });
+        const run = await bootstrap(pr("unrelated", "109"));
+        record("no merge base (unrelated history)", run, SCENARIO_BOUND_MS);
         assert.equal(run.status, 0, run.stderr);
-        assert.match(run.stderr, /warning: no merge base with origin\/main; running everything/);
+        assert.match(warnings(run), /no merge base with origin\/main \(unrelated histories\): running every step/);
         assert.deepEqual(blocked(run.uploaded), []);
     });
 
-    it("bad pipeline config: one error line, exit 2, nothing uploaded", async () => {
-        repo.git("checkout", "-q", "main");
+    it("bad pipeline config: one error line, an error annotation with it, exit 2, nothing uploaded", async () => {
+        repo.git("checkout", "-q", "-f", "main");
         repo.git("checkout", "-q", "-B", "feature/broken");
         repo.write(".buildkite/ci_config.yaml", "name: vllm_ci\njob_dirs: [.buildkite/missing]\nregistries: r\nrepositories: {main: a, premerge: b}\n");
         repo.commit("broken config");
-        const run = await bootstrap({ BUILDKITE_BRANCH: "feature/broken", BUILDKITE_PULL_REQUEST: "107", BUILDKITE_PULL_REQUEST_BASE_BRANCH: "main" });
+        const run = await bootstrap(pr("feature/broken", "110"));
+        record("bad pipeline config", run, SCENARIO_BOUND_MS);
         assert.equal(run.status, 2);
-        assert.equal(run.stderr.trim().split("\n").filter((l) => l.startsWith("error:")).length, 1, run.stderr);
+        const errorLines = run.stderr.trim().split("\n").filter((l) => l.startsWith("error:"));
+        assert.equal(errorLines.length, 1, run.stderr);
         assert.doesNotMatch(run.stderr, /\n\s+at /);
-        assert.ok(!run.calls.some((c) => c.args[0] === "pipeline"));
+        assert.ok(!agentCalls(run).some((c) => c.args[0] === "pipeline"));
+        assert.equal(errors(run), `:rotating_light: **Bootstrap failed**: ${errorLines[0].slice("error: ".length)}`);
+        repo.git("checkout", "-q", "main");
     });
 
-    it("bootstrap.sh fetches the bundle of VLLM_CI_BRANCH and runs it", async () => {
-        const bundles = http.createServer((request, response) => {
-            if (request.url === "/bundles/my-ci-branch/bootstrap.js") {
-                response.writeHead(200).end(fs.readFileSync(BUNDLE));
-            } else {
-                response.writeHead(404).end();
-            }
+    it("a bad limit variable is bad input (exit 2), named", async () => {
+        const run = await bootstrap({ BUILDKITE_BRANCH: "main", BUILDKITE_PULL_REQUEST: "false", VLLM_CI_GITHUB_BUDGET_S: "soon" });
+        assert.equal(run.status, 2);
+        assert.match(run.stderr, /^error: field VLLM_CI_GITHUB_BUDGET_S: must be a positive number of seconds, got "soon"$/m);
+    });
+
+    describe("git edge cases", () => {
+        let shallowRepo: Repo;
+        let forkPoint: string;
+        before(() => {
+            // main: 30 commits, a PR branched 20 commits back, then main moved on.
+            shallowRepo = new Repo(path.join(tmp, "shallow-origin"), {
+                ".buildkite/ci_config.yaml": yaml.dump(CONFIG),
+                ".buildkite/test_areas/tests.yaml": yaml.dump(JOBS),
+                "vllm/__init__.py": "",
+            });
+            forkPoint = shallowRepo.advanceMain(10, "early");
+            shallowRepo.branch("feature/deep", ["vllm/deep.py"], "main", true);
+            shallowRepo.git("checkout", "-q", "feature/deep");
+            shallowRepo.write("vllm/deep2.py", "x\n");
+            shallowRepo.commit("second PR commit");
+            shallowRepo.git("push", "-q", "origin", "feature/deep");
+            shallowRepo.advanceMain(20, "late");
         });
-        await new Promise<void>((resolve) => bundles.listen(0, "127.0.0.1", resolve));
-        try {
-            repo.git("checkout", "-q", "main");
-            const port = (bundles.address() as AddressInfo).port;
-            const run = await bootstrap(
-                { BUILDKITE_BRANCH: "main", BUILDKITE_PULL_REQUEST: "false", VLLM_CI_BRANCH: "my-ci-branch", VLLM_CI_BUNDLE_URL: `http://127.0.0.1:${port}/bundles` },
-                ["bash", path.join(ROOT, "bootstrap.sh")],
-            );
+
+        it("shallow single-branch PR clone: fetches origin/main by refspec, deepens until the merge base", async () => {
+            const clone = shallowRepo.clone(path.join(tmp, "clone-shallow-pr"), { branch: "feature/deep", depth: 1, singleBranch: true });
+            assert.throws(() => git(clone, "rev-parse", "--verify", "origin/main"), "a single-branch clone has no origin/main");
+            const run = await bootstrap({ ...pr("feature/deep", "111"), VLLM_CI_GIT_DEPTH: "4" }, { cwd: clone });
+            record("shallow single-branch PR clone", run, SCENARIO_BOUND_MS);
             assert.equal(run.status, 0, run.stderr);
-            assert.ok(run.uploaded);
+            assert.match(run.stderr, /shallow clone without a merge base; fetching \d+ more commits/);
+            assert.equal(run.uploaded.env.VLLM_MERGE_BASE_COMMIT, forkPoint);
+            assert.match(run.stderr, /2 changed file\(s\), run all: false/);
+            assert.deepEqual(run.annotations, [], "found, so nothing to report");
+        });
+
+        it("shallow PR clone beyond the deepening bound: runs everything, says so", async () => {
+            const clone = shallowRepo.clone(path.join(tmp, "clone-shallow-bound"), { branch: "feature/deep", depth: 1, singleBranch: true });
+            const run = await bootstrap({ ...pr("feature/deep", "112"), VLLM_CI_GIT_DEPTH: "2", VLLM_CI_GIT_MAX_DEEPEN: "6" }, { cwd: clone });
+            record("shallow PR clone, merge base beyond the bound", run, SCENARIO_BOUND_MS);
+            assert.equal(run.status, 0, run.stderr);
+            assert.match(warnings(run), /no merge base with origin\/main within 8 commits of the shallow clone: running every step/);
+            assert.deepEqual(blocked(run.uploaded), []);
+        });
+
+        it("shallow main clone (depth 1): fetches HEAD~1 and diffs one commit", async () => {
+            const clone = shallowRepo.clone(path.join(tmp, "clone-shallow-main"), { branch: "main", depth: 1, singleBranch: true });
+            // Depth 1 for the base fetch too, so that HEAD~1 is still missing after it.
+            const run = await bootstrap({ BUILDKITE_BRANCH: "main", BUILDKITE_PULL_REQUEST: "false", VLLM_CI_GIT_DEPTH: "1" }, { cwd: clone });
+            record("shallow main clone", run, SCENARIO_BOUND_MS);
+            assert.equal(run.status, 0, run.stderr);
+            assert.match(run.stderr, /HEAD~1 is not in the shallow clone; fetching one more commit/);
+            assert.match(run.stderr, /1 changed file\(s\), run all: false/);
+            assert.deepEqual(run.annotations, []);
+        });
+
+        it("a checkout owned by another uid works without touching the global git config", async function () {
+            if (process.getuid?.() !== 0) this.skip();
+            const clone = shallowRepo.clone(path.join(tmp, "clone-other-uid"), { branch: "feature/deep" });
+            execFileSync("chown", ["-R", "65534:65534", clone]);
+            assert.throws(() => execFileSync("git", ["status"], { cwd: clone, stdio: "pipe" }), /dubious ownership/, "the scenario is real");
+            const globalConfig = path.join(tmp, "gitconfig-home");
+            fs.mkdirSync(globalConfig, { recursive: true });
+            const run = await runBootstrap(tmp, {
+                cwd: clone,
+                env: {
+                    HOME: globalConfig,
+                    GITHUB_API_URL: `${server.url}/github`,
+                    VLLM_WHEELS_URL: `${server.url}/wheels`,
+                    ...FAST_LIMITS,
+                    ...pr("feature/deep", "113"),
+                },
+            });
+            record("checkout owned by another uid", run, SCENARIO_BOUND_MS);
+            assert.equal(run.status, 0, run.stderr);
+            assert.equal(run.uploaded.env.VLLM_MERGE_BASE_COMMIT, forkPoint);
+            assert.deepEqual(run.annotations, []);
+            assert.ok(!fs.existsSync(path.join(globalConfig, ".gitconfig")), "no global safe.directory entry left behind");
+        });
+
+        it("git missing: an error annotation and exit 3, not a full run", async () => {
+            const run = await bootstrap(pr("feature/deep", "114"), { path: "" });
+            record("git missing", run, SCENARIO_BOUND_MS);
+            assert.equal(run.status, 3, run.stderr);
+            assert.match(run.stderr, /^error: git is not installed on this agent/m);
+            assert.match(errors(run), /git is not installed on this agent/);
+            assert.equal(run.uploaded, undefined);
+        });
+    });
+
+    it("the time budget stops a run that would overrun it (exit 3, annotated)", async () => {
+        repo.branch("feature/budget", ["vllm/budget.py"]);
+        server.github = "slow";
+        try {
+            const run = await bootstrap({ ...pr("feature/budget", "115"), VLLM_CI_BOOTSTRAP_BUDGET_S: "1", VLLM_CI_GITHUB_BUDGET_S: "5", VLLM_CI_HTTP_TIMEOUT_S: "5" });
+            record("whole-run time budget spent", run, SCENARIO_BOUND_MS);
+            assert.equal(run.status, 3, run.stderr);
+            assert.match(errors(run), /time budget of 1 s/);
+            assert.equal(run.uploaded, undefined);
         } finally {
-            await new Promise<void>((resolve) => bundles.close(() => resolve()));
+            server.github = "ok";
         }
     });
 });
