@@ -82,7 +82,8 @@ function readText(file: string, what: string, shownAs = file): string {
     try {
         bytes = fs.readFileSync(file);
     } catch (error) {
-        throw new GeneratorError({ file: shownAs }, `cannot read the ${what} (${(error as NodeJS.ErrnoException).code ?? error})`);
+        // The full path: which file was looked for matters here (the bootstrap's tests rely on it).
+        throw new GeneratorError({ file }, `cannot read the ${what} (${(error as NodeJS.ErrnoException).code ?? error})`);
     }
     const invalid = invalidUtf8(bytes);
     if (invalid) {
