@@ -111,14 +111,21 @@ const HEX_LENGTH: Record<string, number> = { x: 2, u: 4, U: 8 };
  * also remove U+00A0, U+2028, U+3000, U+FEFF..., which are content in YAML.
  */
 function trimSpacesEnd(text: string): string {
+    // The native trim first (fast); only what it removed is looked at again.
+    const trimmed = text.trimEnd();
+    if (trimmed.length === text.length) return text;
     let end = text.length;
-    while (end > 0 && text.charCodeAt(end - 1) === 32) end--;
-    return end === text.length ? text : text.slice(0, end);
+    while (end > trimmed.length && text.charCodeAt(end - 1) === 32) end--;
+    return end === trimmed.length ? trimmed : text.slice(0, end);
 }
 
 function trimSpaces(text: string): string {
+    const trimmed = text.trimStart();
     let start = 0;
-    while (start < text.length && text.charCodeAt(start) === 32) start++;
+    if (trimmed.length !== text.length) {
+        const removed = text.length - trimmed.length;
+        while (start < removed && text.charCodeAt(start) === 32) start++;
+    }
     return trimSpacesEnd(start === 0 ? text : text.slice(start));
 }
 
@@ -126,6 +133,7 @@ function trimSpaces(text: string): string {
 const MAX_DEPTH = 100;
 
 /** Characters YAML does not allow in a stream (js-yaml's check): js-yaml reports them. */
+const MAYBE_NON_PRINTABLE = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F\uD800-\uDFFF\uFFFE\uFFFF]/;
 const NON_PRINTABLE = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/;
 
 interface Line {
@@ -147,14 +155,17 @@ class Reader {
     private readonly following: Int32Array;
 
     constructor(text: string) {
-        if (text.includes("\t") || text.includes("\r") || text.charCodeAt(0) === 0xfeff || NON_PRINTABLE.test(text)) bail();
+        if (text.includes("\t") || text.includes("\r") || text.charCodeAt(0) === 0xfeff) bail();
+        // One character class first (surrogates of ordinary emoji included); the exact check only then.
+        if (MAYBE_NON_PRINTABLE.test(text) && NON_PRINTABLE.test(text)) bail();
         const raw = text.split("\n");
         // After a final line break there is no line; without one, the last line has no line break.
         this.terminated = text.endsWith("\n");
         if (this.terminated) raw.pop();
         this.lines = raw.map((raw) => {
             // Document markers anywhere (they end or start a document): js-yaml.
-            if (raw.startsWith("---") || raw.startsWith("...")) bail();
+            const head = raw.charCodeAt(0);
+            if ((head === 45 || head === 46) && (raw.startsWith("---") || raw.startsWith("..."))) bail();
             let indent = 0;
             while (raw.charCodeAt(indent) === 32) indent++;
             const first = raw.charCodeAt(indent);
@@ -192,12 +203,11 @@ class Reader {
      */
     private block(index: number, column: number, parent: number): [unknown, number] {
         // Deep nesting: js-yaml (which stops at 100 levels with an error) instead of a stack overflow.
+        // (A bail ends the whole read, so the count needs no finally.)
         if (++this.depth > MAX_DEPTH) bail();
-        try {
-            return this.blockNode(index, column, parent);
-        } finally {
-            this.depth--;
-        }
+        const node = this.blockNode(index, column, parent);
+        this.depth--;
+        return node;
     }
 
     private blockNode(index: number, column: number, parent: number): [unknown, number] {
@@ -567,11 +577,9 @@ class Reader {
         let depth = 0;
         const node = (): unknown => {
             if (++depth > MAX_DEPTH) bail();
-            try {
-                return flowNode();
-            } finally {
-                depth--;
-            }
+            const value = flowNode();
+            depth--;
+            return value;
         };
         const flowNode = (): unknown => {
             skip();

@@ -148,19 +148,16 @@ function stepLocator(sources: WeakMap<PipelineStep, Location>, settings: Generat
  * Block keys are checked too (`block-<key>` can pass 100 characters when the key does not).
  */
 function checkKeys(pipeline: Pipeline, locate: StepLocator): void {
-    const all = pipeline.steps.flatMap((group) => group.steps).filter((step) => typeof step.key === "string");
-    // Command steps first: a duplicate is reported for the step, not for the block in front of it.
-    const ordered = [...all.filter((step) => !("block" in step)), ...all.filter((step) => "block" in step)];
     const seen = new Map<string, PipelineStep>();
-    for (const step of ordered) {
-        const key = step.key as string;
-        const location = { ...locate(step), field: "key" };
-        const what = "block" in step ? "its block step's key" : "key";
+    const check = (step: PipelineStep, block: boolean) => {
+        const key = step.key;
+        if (typeof key !== "string" || "block" in step !== block) return;
+        const what = block ? "its block step's key" : "key";
         const first = seen.get(key);
         if (first) {
             const other = locate(first);
             throw new GeneratorError(
-                location,
+                { ...locate(step), field: "key" },
                 `${what} "${key}" is also the key of step "${other.step}"${other.file ? ` (${other.file})` : ""}: ` +
                     "Buildkite rejects a pipeline with duplicate keys; give the steps distinct keys",
             );
@@ -169,12 +166,13 @@ function checkKeys(pipeline: Pipeline, locate: StepLocator): void {
         const problem = keyProblem(key);
         if (problem) {
             throw new GeneratorError(
-                location,
-                `${what} "${key}" ${problem}: Buildkite would reject the pipeline; give the step an explicit key` +
-                    ("block" in step ? " of at most 94 characters" : ""),
+                { ...locate(step), field: "key" },
+                `${what} "${key}" ${problem}: Buildkite would reject the pipeline; give the step an explicit key` + (block ? " of at most 94 characters" : ""),
             );
         }
-    }
+    };
+    // Command steps first: a duplicate is reported for the step, not for the block in front of it.
+    for (const block of [false, true]) for (const group of pipeline.steps) for (const step of group.steps) check(step, block);
 }
 
 /** Generate the pipeline. Throws GeneratorError on bad input. */

@@ -9,7 +9,6 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import * as zlib from "zlib";
 
 /** The folder the bundle extracts to, and its files in bundle order. */
 export const OTEL_HELPERS_DIR = "otel_helpers";
@@ -22,6 +21,12 @@ export interface TarEntry {
 }
 
 const BLOCK = 512;
+
+/** Loaded on use: the generator only packs or reads a bundle at build time and in tests. */
+function zlib(): typeof import("zlib") {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require("zlib") as typeof import("zlib");
+}
 
 function octal(value: number, width: number): string {
     return value.toString(8).padStart(width - 1, "0") + "\0";
@@ -54,12 +59,12 @@ export function tarGz(entries: readonly TarEntry[]): Buffer {
         parts.push(header(entry), entry.content, Buffer.alloc((BLOCK - (entry.content.length % BLOCK)) % BLOCK));
     }
     parts.push(Buffer.alloc(2 * BLOCK));
-    return zlib.gzipSync(Buffer.concat(parts), { level: 9 });
+    return zlib().gzipSync(Buffer.concat(parts), { level: 9 });
 }
 
 /** The regular files of a gzip ustar archive (for tests and the conformance runner). */
 export function readTarGz(archive: Buffer): TarEntry[] {
-    const tar = zlib.gunzipSync(archive);
+    const tar = zlib().gunzipSync(archive);
     const entries: TarEntry[] = [];
     for (let offset = 0; offset + BLOCK <= tar.length; ) {
         const block = tar.subarray(offset, offset + BLOCK);
