@@ -10,7 +10,10 @@ const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 /** Why Buildkite would reject this key, or undefined when it is fine. */
 export function keyProblem(key: string): string | undefined {
     if (key.length > BUILDKITE_KEY_MAX_LENGTH) return `is longer than ${BUILDKITE_KEY_MAX_LENGTH} characters`;
-    if (!BUILDKITE_KEY_PATTERN.test(key)) return "has characters outside a-z A-Z 0-9 _ - : $ { } . ,";
+    if (!BUILDKITE_KEY_PATTERN.test(key)) {
+        const bad = [...key].find((character) => !BUILDKITE_KEY_PATTERN.test(character));
+        return `has the character ${JSON.stringify(bad)}, which Buildkite does not allow in keys (only a-z A-Z 0-9 and _-:\${}.,)`;
+    }
     if (UUID.test(key)) return "looks like a UUID";
     return undefined;
 }

@@ -1,6 +1,7 @@
 /**
  * Command preparation (spec §4.10) and `$VARIABLE` injection (§4.8).
  */
+import { otelWrapCommand } from "./otel";
 
 /** Whether a string has UTF-16 surrogates (characters outside the BMP). */
 const SURROGATE = /[\uD800-\uDFFF]/;
@@ -91,6 +92,8 @@ export interface PrepareOptions {
     imageBuildLabelPrefix: string;
     continueOnFailure: boolean;
     injector: Injector;
+    /** OTel tracing: the helpers' setup line, and each command wrapped in a span (§4.11). */
+    otel?: { setupLine: string };
 }
 
 /**
@@ -107,11 +110,17 @@ export function prepareCommands(step: CommandSource, options: PrepareOptions): s
         const multiGpu = multiNode || (step.numDevices !== null && step.numDevices >= 2);
         lines.push(...options.setup(multiGpu));
     }
+    // The OTel line comes even for image builds and no_plugin steps (spec §4.11, case 30).
+    if (options.otel) lines.push(options.otel.setupLine);
     if (options.continueOnFailure) lines.push("CI_OVERALL_STATUS=0");
     const commands = step.commands ?? [];
     commands.forEach((command, index) => {
-        lines.push(`echo '+++ :test_tube: Command (${index + 1}/${commands.length}): ${commandPreview(command)}'`);
-        lines.push(options.continueOnFailure ? `{ ${command}\n} || CI_OVERALL_STATUS=1` : command);
+        const preview = commandPreview(command);
+        lines.push(`echo '+++ :test_tube: Command (${index + 1}/${commands.length}): ${preview}'`);
+        // The span wraps the command itself; CONTINUE_ON_FAILURE wraps both, so a failure still
+        // sets CI_OVERALL_STATUS (the span's last line ends with the command's status).
+        const traced = options.otel ? otelWrapCommand(index + 1, preview, command) : command;
+        lines.push(options.continueOnFailure ? `{ ${traced}\n} || CI_OVERALL_STATUS=1` : traced);
     });
     if (options.continueOnFailure) lines.push("exit $$CI_OVERALL_STATUS");
     const keepQuotes = !!step.numNodes;

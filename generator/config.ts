@@ -12,9 +12,13 @@ export interface PipelineConfig {
     name: string;
     /** Job directories, relative to the working directory. */
     jobDirs: string[];
-    /** Image registry prefix, e.g. `public.ecr.aws/q9t5s3a7`. */
-    registries: string;
-    /** Image repositories: `main` for main-branch builds, `premerge` for the others. */
+    /**
+     * Image registry prefix, e.g. `public.ecr.aws/q9t5s3a7`. Optional here (the reference requires
+     * it): only steps that run in a container image, and `$VAR` injection, need it, and a
+     * pipeline without such steps (vLLM's `ci_config_rocm.yaml`) has none.
+     */
+    registries: string | undefined;
+    /** Image repositories: `main` for main-branch builds, `premerge` for the others (optional, like `registries`). */
     repositories: { main?: string; premerge?: string; [other: string]: string | undefined };
     /**
      * Regexes matched at the start of changed paths (Python `re.match`). A missing list is an
@@ -59,13 +63,14 @@ export function parsePipelineConfig(raw: unknown, file: string, settings: Genera
         throw new GeneratorError({ file, field: "job_dirs" }, "must be a non-empty list of directories");
     }
     const jobDirs = stringList(raw.job_dirs, file, "job_dirs");
-    if (!raw.registries || typeof raw.registries !== "string") {
-        throw new GeneratorError({ file, field: "registries" }, "the image registry is required (a non-empty string)");
+    if (raw.registries !== undefined && raw.registries !== null && (!raw.registries || typeof raw.registries !== "string")) {
+        throw new GeneratorError({ file, field: "registries" }, "the image registry must be a non-empty string");
     }
-    if (!isPlainObject(raw.repositories) || Object.keys(raw.repositories).length === 0) {
+    const repositories = raw.repositories ?? {};
+    if (!isPlainObject(repositories) || (raw.repositories !== undefined && raw.repositories !== null && Object.keys(repositories).length === 0)) {
         throw new GeneratorError({ file, field: "repositories" }, "must be a mapping with `main` and `premerge`");
     }
-    for (const [key, value] of Object.entries(raw.repositories)) {
+    for (const [key, value] of Object.entries(repositories)) {
         if (typeof value !== "string") throw new GeneratorError({ file, field: `repositories.${key}` }, "must be a string");
     }
     const repo = raw.github_repo_name === undefined || raw.github_repo_name === null ? settings.github.defaultRepo : raw.github_repo_name;
@@ -84,8 +89,8 @@ export function parsePipelineConfig(raw: unknown, file: string, settings: Genera
         file,
         name: raw.name,
         jobDirs,
-        registries: raw.registries,
-        repositories: raw.repositories as PipelineConfig["repositories"],
+        registries: (raw.registries as string | null | undefined) ?? undefined,
+        repositories: repositories as PipelineConfig["repositories"],
         runAllPatterns,
         runAllExcludePatterns,
         githubRepoName: repo,
@@ -113,13 +118,17 @@ export interface BuildContext {
     rocmBaseRefreshSkip: string;
     rocmBaseRefreshForce: string;
     rocmDebugAgent: boolean;
+    /** `CI_INFRA_OTEL_TREATMENT_BRANCH`: a branch traced like main when started through the API. */
+    otelTreatmentBranch: string | undefined;
+    /** `BUILDKITE_SOURCE` (`webhook`, `api`, `ui`, `schedule`...). */
+    buildkiteSource: string | undefined;
 }
 
 /** Every environment variable the generator reads, with what it does (for `--help`). */
 export const ENVIRONMENT_VARIABLES: ReadonlyArray<[string, string]> = [
     ["BUILDKITE_BRANCH", "branch; `main` selects postmerge images, queues and caches"],
     ["BUILDKITE_COMMIT", "commit baked into the pre-commit poller"],
-    ["BUILDKITE_PULL_REQUEST", "PR number, or `false`/empty for branch builds (labels, pre-commit group, ECR cache)"],
+    ["BUILDKITE_PULL_REQUEST", "PR number, or `false`/empty for branch builds (labels, pre-commit group, ECR cache; exactly `false` for OTel tracing)"],
     ["BUILDKITE_PULL_REQUEST_BASE_BRANCH", "PR base branch (ECR cache fallback)"],
     ["MERGE_BASE_COMMIT", "merge base of the diff (default: git merge-base origin/main HEAD)"],
     ["DOCS_ONLY_DISABLE", "the docs-only skip is active only when this is 0 (default 0)"],
@@ -134,6 +143,8 @@ export const ENVIRONMENT_VARIABLES: ReadonlyArray<[string, string]> = [
     ["ROCM_BASE_REFRESH_SKIP", "1: the ROCm base refresh step gets a 15-minute timeout (passed to its env)"],
     ["ROCM_BASE_REFRESH_FORCE", "passed to the env of the ROCm base refresh step"],
     ["VLLM_CI_ENABLE_ROCM_DEBUG_AGENT", "1: AMD steps set up the ROCm debug agent"],
+    ["CI_INFRA_OTEL_TREATMENT_BRANCH", "a branch whose API-started builds get OTel command tracing like main"],
+    ["BUILDKITE_SOURCE", "what started the build; `api` (with the treatment branch) turns on OTel tracing"],
 ];
 
 const BRANCH_PATTERN = /^[a-zA-Z0-9._/:-]+$/;
@@ -189,6 +200,8 @@ export function readBuildContext(env: Record<string, string | undefined>): Build
         rocmBaseRefreshSkip: env.ROCM_BASE_REFRESH_SKIP ?? "0",
         rocmBaseRefreshForce: env.ROCM_BASE_REFRESH_FORCE ?? "0",
         rocmDebugAgent: env.VLLM_CI_ENABLE_ROCM_DEBUG_AGENT === "1",
+        otelTreatmentBranch: env.CI_INFRA_OTEL_TREATMENT_BRANCH || undefined,
+        buildkiteSource: env.BUILDKITE_SOURCE,
     };
 }
 

@@ -8,12 +8,15 @@ export interface Location {
     file?: string;
     step?: string;
     field?: string;
+    /** The step's key, when it helps to find the step (validation of the output). */
+    key?: string;
 }
 
 function describe(location: Location, message: string): string {
     const parts: string[] = [];
     if (location.file) parts.push(location.file);
-    if (location.step !== undefined) parts.push(`step "${location.step}"`);
+    if (location.step !== undefined) parts.push(location.key !== undefined ? `step "${location.step}" (key ${location.key})` : `step "${location.step}"`);
+    else if (location.key !== undefined) parts.push(`step ${location.key}`);
     if (location.field) parts.push(`field ${location.field}`);
     parts.push(message);
     return parts.join(": ");

@@ -12,9 +12,11 @@ import { keyProblem } from "./buildkite-keys";
 import { Injector, type Injection } from "./commands";
 import { isPullRequest, type BuildContext, type PipelineConfig } from "./config";
 import { computeCacheTags, type CacheTags } from "./ecr";
-import { GeneratorError, WarningSink, type GeneratorWarning } from "./errors";
-import { validatePipeline } from "./output";
-import { buildPipeline, type Pipeline, type PipelineContext, type StepExplanation } from "./pipeline";
+import { GeneratorError, WarningSink, type GeneratorWarning, type Location } from "./errors";
+import { otelTracingOn, otelSetupLine } from "./otel";
+import { otelHelpersBundle } from "./otel-bundle";
+import { validatePipeline, type StepLocator } from "./output";
+import { buildPipeline, type Pipeline, type PipelineContext, type PipelineStep, type StepExplanation } from "./pipeline";
 import { baseImage, type ImageContext } from "./plugins";
 import {
     checkDependencies,
@@ -128,45 +130,49 @@ function generatedKeys(steps: Step[], settings: GeneratorSettings): Set<string> 
     return keys;
 }
 
+/** Where each step of the output comes from: its job file and step, and its key (the pre-commit step has no file). */
+function stepLocator(sources: WeakMap<PipelineStep, Location>, settings: GeneratorSettings): StepLocator {
+    return (step) => {
+        const key = typeof step.key === "string" ? step.key : undefined;
+        const source = sources.get(step);
+        if (source) return { ...source, key };
+        if (key === settings.precommit.key) return { step: settings.precommit.label, key };
+        return { step: typeof step.label === "string" ? step.label : typeof step.block === "string" ? step.block : undefined, key };
+    };
+}
+
 /**
  * Keys Buildkite would reject: invalid characters or length, or used twice. Upstream emits them
- * (keys derived from labels are not checked, case 22; duplicates pass, spec §3.3), so they are
- * warnings: the fix is an explicit, distinct `key`.
+ * (keys derived from labels are not checked, case 22; duplicates pass, spec §3.3) and the upload
+ * then fails; here they are errors naming the step: the fix is an explicit, distinct `key`.
+ * Block keys are checked too (`block-<key>` can pass 100 characters when the key does not).
  */
-function checkKeys(pipeline: Pipeline, explanations: Map<string, StepExplanation>, sink: WarningSink): void {
-    const owners = new Map<string, StepExplanation>();
-    for (const explanation of explanations.values()) {
-        owners.set(explanation.key, explanation);
-        if (explanation.blockKey) owners.set(explanation.blockKey, explanation);
-    }
-    const reported = new Set<string>();
-    const seen = new Set<string>();
-    for (const group of pipeline.steps) {
-        for (const step of group.steps) {
-            const key = step.key;
-            // A block's key derives from its step's: one warning, for the step, is enough.
-            if (typeof key !== "string" || "block" in step) continue;
-            if (seen.has(key)) {
-                // Upstream emits duplicates too (two steps with the same label get the same key).
-                const owner = owners.get(key);
-                sink.warn(
-                    { file: owner?.file, step: owner?.label ?? key, field: "key" },
-                    `key "${key}" is used by more than one step, so Buildkite will reject the pipeline; give the steps distinct keys`,
-                );
-                continue;
-            }
-            seen.add(key);
-            if (reported.has(key)) continue;
-            const problem = keyProblem(key);
-            if (!problem) continue;
-            reported.add(key);
-            const owner = owners.get(key);
-            sink.warn(
-                { file: owner?.file, step: owner?.label ?? key, field: "key" },
-                `key "${key}" ${problem}, so Buildkite will reject it; give the step an explicit key`,
+function checkKeys(pipeline: Pipeline, locate: StepLocator): void {
+    const seen = new Map<string, PipelineStep>();
+    const check = (step: PipelineStep, block: boolean) => {
+        const key = step.key;
+        if (typeof key !== "string" || "block" in step !== block) return;
+        const what = block ? "its block step's key" : "key";
+        const first = seen.get(key);
+        if (first) {
+            const other = locate(first);
+            throw new GeneratorError(
+                { ...locate(step), field: "key" },
+                `${what} "${key}" is also the key of step "${other.step}"${other.file ? ` (${other.file})` : ""}: ` +
+                    "Buildkite rejects a pipeline with duplicate keys; give the steps distinct keys",
             );
         }
-    }
+        seen.set(key, step);
+        const problem = keyProblem(key);
+        if (problem) {
+            throw new GeneratorError(
+                { ...locate(step), field: "key" },
+                `${what} "${key}" ${problem}: Buildkite would reject the pipeline; give the step an explicit key` + (block ? " of at most 94 characters" : ""),
+            );
+        }
+    };
+    // Command steps first: a duplicate is reported for the step, not for the block in front of it.
+    for (const block of [false, true]) for (const group of pipeline.steps) for (const step of group.steps) check(step, block);
 }
 
 /** Generate the pipeline. Throws GeneratorError on bad input. */
@@ -235,7 +241,13 @@ export async function generatePipeline(inputs: GeneratorInputs, adapters: Genera
         }
         return name;
     };
-    const image: ImageContext = { registries: config.registries, repository, torchNightly: build.torchNightly, settings };
+    const registry = (): string => {
+        if (!config.registries) {
+            throw new GeneratorError({ file: config.file, field: "registries" }, "missing: the image registry is required to name the container images");
+        }
+        return config.registries;
+    };
+    const image: ImageContext = { registry, repository, torchNightly: build.torchNightly, settings };
     let cacheTags: CacheTags | undefined;
     let injections: Injection[] = [];
     if (config.name === settings.injectionPipelineName) {
@@ -245,9 +257,9 @@ export async function generatePipeline(inputs: GeneratorInputs, adapters: Genera
             settings,
             (tag) => (adapters.manifestExists ? adapters.manifestExists(tag) : false),
         );
-        const untaggedImage = `${config.registries}/${repository()}:$BUILDKITE_COMMIT`;
+        const untaggedImage = `${registry()}/${repository()}:$BUILDKITE_COMMIT`;
         injections = [
-            { name: "REGISTRY", value: config.registries },
+            { name: "REGISTRY", value: registry() },
             { name: "REPO", value: repository() },
             { name: "BUILDKITE_COMMIT", value: "$$BUILDKITE_COMMIT" },
             { name: "BRANCH", value: build.branch ?? "" },
@@ -287,11 +299,13 @@ export async function generatePipeline(inputs: GeneratorInputs, adapters: Genera
         injector: new Injector(injections),
         image,
         amdDevices,
+        otel: otelTracingOn(config, build, settings) ? { setupLine: otelSetupLine(otelHelpersBundle()) } : undefined,
     };
-    const { pipeline, explanations } = buildPipeline(steps, context, { pullRequest: isPullRequest(build) });
+    const { pipeline, explanations, sources } = buildPipeline(steps, context, { pullRequest: isPullRequest(build) });
 
     // 7. The output must be a valid Buildkite pipeline.
-    checkKeys(pipeline, explanations, sink);
-    validatePipeline(pipeline);
+    const locate = stepLocator(sources, settings);
+    checkKeys(pipeline, locate);
+    validatePipeline(pipeline, locate);
     return { ...common, kind: "pipeline", pipeline, explanations, steps: allSteps, cacheTags };
 }

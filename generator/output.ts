@@ -9,8 +9,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { GeneratorError } from "./errors";
-import { createPipelineValidator, type PipelineValidator } from "./schema-validator";
+import { GeneratorError, type Location } from "./errors";
+import { createPipelineValidators, type PipelineValidators, type ValidationError } from "./schema-validator";
 
 /** Words that YAML 1.1 or 1.2 read as booleans or null when plain. */
 const RESERVED_WORDS = new Set(["y", "n", "yes", "no", "true", "false", "on", "off", "null"]);
@@ -137,43 +137,221 @@ export function toYaml(document: Record<string, unknown>): string {
     return chunks.join("");
 }
 
-let validator: PipelineValidator | undefined;
+let validators: PipelineValidators | undefined;
 
-/** Validate against the Buildkite pipeline schema; a failure is a bug in the generator or the settings. */
-export function validatePipeline(pipeline: unknown): void {
-    validator ??= createPipelineValidator();
-    if (!validator(pipeline)) {
-        const error = validator.errors?.[0];
-        const where = error?.instancePath || "/";
-        throw new GeneratorError(
-            { field: where },
-            `the generated pipeline does not match the Buildkite pipeline schema: ${error?.message ?? `fails "${error?.keyword ?? "?"}"`}` +
-                (error?.params ? ` ${JSON.stringify(error.params)}` : ""),
-        );
+/** Where a step of the output comes from (file, label, key), for messages. */
+export type StepLocator = (step: Record<string, unknown>) => Location;
+
+function describeValue(value: unknown): string {
+    const text = JSON.stringify(value);
+    return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function valueAt(root: unknown, pointer: string): unknown {
+    let node = root;
+    for (const part of pointer.split("/").slice(1)) {
+        node = (node as Record<string, unknown> | undefined)?.[part.replace(/~1/g, "/").replace(/~0/g, "~")];
+    }
+    return node;
+}
+
+/** `/retry/automatic/0` as a field name: `retry.automatic[0]`. */
+function fieldName(pointer: string): string {
+    return pointer
+        .split("/")
+        .slice(1)
+        .map((part, index) => (/^\d+$/.test(part) ? `[${part}]` : index === 0 ? part : `.${part}`))
+        .join("");
+}
+
+/**
+ * The most specific schema error (deepest path; a branch of an `anyOf` rather than the `anyOf`)
+ * as a field and a plain sentence.
+ */
+function explainError(errors: ValidationError[], data: unknown): { field: string; problem: string } {
+    const error = [...errors].sort((a, b) => b.instancePath.split("/").length - a.instancePath.split("/").length || Number(a.keyword === "anyOf") - Number(b.keyword === "anyOf"))[0];
+    const params = error.params ?? {};
+    let pointer = error.instancePath;
+    const value = valueAt(data, pointer);
+    let problem: string;
+    switch (error.keyword) {
+        case "additionalProperties":
+            pointer += `/${params.additionalProperty}`;
+            problem = "is not a field Buildkite knows here";
+            break;
+        case "required":
+            pointer += `/${params.missingProperty}`;
+            problem = "is missing";
+            break;
+        case "type":
+            problem = `must be of type ${params.type}, not ${describeValue(value)}`;
+            break;
+        case "minimum":
+        case "maximum":
+        case "exclusiveMinimum":
+        case "exclusiveMaximum":
+            problem = `must be ${params.comparison} ${params.limit}, not ${describeValue(value)}`;
+            break;
+        case "enum":
+            problem = `must be one of ${describeValue(params.allowedValues)}, not ${describeValue(value)}`;
+            break;
+        case "pattern":
+            problem = `${describeValue(value)} does not match ${params.pattern}`;
+            break;
+        case "minItems":
+            problem = "must not be empty";
+            break;
+        case "maxLength":
+            problem = `is longer than ${params.limit} characters`;
+            break;
+        case "anyOf":
+        case "oneOf":
+            problem = `${describeValue(value)} is none of the forms Buildkite accepts here`;
+            break;
+        default:
+            problem = `${describeValue(value)} fails the schema rule "${error.keyword}" ${describeValue(params)}`;
+    }
+    return { field: fieldName(pointer) || "(the step)", problem };
+}
+
+/**
+ * Validate against the Buildkite pipeline schema (with our documented overlay). A failure is a
+ * generator or input problem; it is reported as the step's file, label and key and the field,
+ * found by validating each step on its own against the schema of its kind.
+ */
+export function validatePipeline(pipeline: unknown, locate: StepLocator = () => ({})): void {
+    validators ??= createPipelineValidators();
+    if (validators.pipeline(pipeline)) return;
+    const fail = (location: Location, field: string, problem: string): never => {
+        throw new GeneratorError({ ...location, field }, `the generated pipeline does not match the Buildkite pipeline schema: ${problem}`);
+    };
+    const groups = (pipeline as { steps?: unknown })?.steps;
+    if (!Array.isArray(groups)) fail({}, "steps", "must be a list");
+    for (const [index, group] of (groups as unknown[]).entries()) {
+        const where: Location = { step: `group #${index + 1}` };
+        if (typeof group !== "object" || group === null || Array.isArray(group)) fail(where, "group", "must be a mapping");
+        const { group: name, steps, ...rest } = group as Record<string, unknown>;
+        const named: Location = typeof name === "string" ? { step: `group ${name}` } : where;
+        if (typeof name !== "string") fail(named, "group", `must be a string, not ${describeValue(name)}`);
+        if (!Array.isArray(steps) || steps.length === 0) fail(named, "steps", "must be a non-empty list");
+        const extra = Object.keys(rest)[0];
+        if (extra !== undefined) fail(named, extra, "is not a field of a group we emit");
+        for (const step of steps as unknown[]) {
+            if (typeof step !== "object" || step === null || Array.isArray(step)) fail(named, "steps", `has an item that is not a mapping: ${describeValue(step)}`);
+            const record = step as Record<string, unknown>;
+            const validate = "block" in record ? validators.blockStep : validators.commandStep;
+            if (!validate(record)) {
+                const { field, problem } = explainError(validate.errors ?? [], record);
+                fail(locate(record), field, problem);
+            }
+        }
+    }
+    const { field, problem } = explainError(validators.pipeline.errors ?? [], pipeline);
+    fail({}, field, problem);
+}
+
+/** The output path's problem, as one clause ("… is a file, not a directory"). */
+class OutputPathError extends Error {}
+
+function code(error: unknown): string {
+    return (error as NodeJS.ErrnoException)?.code ?? String(error);
+}
+
+/**
+ * The directories to create for `directory`, outermost first, after checking that its nearest
+ * existing ancestor is a directory. Walks up with `stat` itself (Node 20's recursive
+ * `mkdirSync` loops forever under `/proc`, where `mkdir` answers ENOENT).
+ */
+function missingDirectories(directory: string): string[] {
+    const missing: string[] = [];
+    for (let current = directory; ; ) {
+        let stats: fs.Stats | undefined;
+        try {
+            stats = fs.statSync(current);
+        } catch (error) {
+            if (code(error) !== "ENOENT" && code(error) !== "ENOTDIR") throw new OutputPathError(`${current} cannot be examined (${code(error)})`);
+            let link: fs.Stats | undefined;
+            try {
+                link = fs.lstatSync(current);
+            } catch {
+                link = undefined;
+            }
+            if (link?.isSymbolicLink()) throw new OutputPathError(`${current} is a symbolic link to nothing`);
+        }
+        if (stats) {
+            if (!stats.isDirectory()) throw new OutputPathError(`${current} is a file, not a directory`);
+            return missing;
+        }
+        missing.unshift(current);
+        const parent = path.dirname(current);
+        if (parent === current) throw new OutputPathError(`no directory of ${directory} exists`);
+        current = parent;
+    }
+}
+
+/** Check, without writing, that `file` can be written: its directories exist or can be made, and it is not a directory. */
+export function checkOutputPath(file: string, shownAs: string = file): void {
+    try {
+        missingDirectories(path.dirname(file));
+        if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw new OutputPathError(`${file} is a directory`);
+    } catch (error) {
+        if (error instanceof OutputPathError) throw new GeneratorError({ field: "--output_file_path" }, `cannot write ${shownAs}: ${error.message}`);
+        throw error;
     }
 }
 
 /**
  * Write a file atomically: a temporary file in the same directory, then a rename, so a reader
- * (or a crash) never sees half a pipeline. The directory is created if needed. `content` is a
- * string or a writer that receives chunks.
+ * (or a crash) never sees half a pipeline. Missing directories are created (and removed again
+ * if the write fails). `content` is a string or a writer that receives chunks. Any failure is a
+ * one-line GeneratorError naming the path.
  */
 export function writeFileAtomic(file: string, content: string | ((write: (chunk: string) => void) => void)): void {
     const directory = path.dirname(file);
-    fs.mkdirSync(directory, { recursive: true });
+    const created: string[] = [];
     const temporary = path.join(directory, `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`);
     let fd: number | undefined;
     try {
-        fd = fs.openSync(temporary, "w");
+        for (const missing of missingDirectories(directory)) {
+            try {
+                fs.mkdirSync(missing);
+            } catch (error) {
+                throw new OutputPathError(`cannot create the directory ${missing} (${code(error)})`);
+            }
+            created.push(missing);
+        }
+        if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw new OutputPathError(`${file} is a directory`);
+        try {
+            fd = fs.openSync(temporary, "w");
+        } catch (error) {
+            throw new OutputPathError(`cannot create a file in ${directory} (${code(error)})`);
+        }
         const descriptor = fd;
-        if (typeof content === "string") fs.writeSync(descriptor, content);
-        else content((chunk) => fs.writeSync(descriptor, chunk));
-        fs.closeSync(descriptor);
-        fd = undefined;
-        fs.renameSync(temporary, file);
+        try {
+            if (typeof content === "string") fs.writeSync(descriptor, content);
+            else content((chunk) => fs.writeSync(descriptor, chunk));
+            fs.closeSync(descriptor);
+            fd = undefined;
+        } catch (error) {
+            if (!(error as NodeJS.ErrnoException).code) throw error;
+            throw new OutputPathError(`cannot write to ${directory} (${code(error)})`);
+        }
+        try {
+            fs.renameSync(temporary, file);
+        } catch (error) {
+            throw new OutputPathError(`cannot replace ${file} (${code(error)})`);
+        }
     } catch (error) {
         if (fd !== undefined) fs.closeSync(fd);
         fs.rmSync(temporary, { force: true });
+        for (const made of created.reverse()) {
+            try {
+                fs.rmdirSync(made);
+            } catch {
+                // not empty any more (another writer): leave it
+            }
+        }
+        if (error instanceof OutputPathError) throw new GeneratorError({ field: "--output_file_path" }, `cannot write ${file}: ${error.message}`);
         throw error;
     }
 }

@@ -44,6 +44,8 @@ export interface PipelineContext {
     injector: Injector;
     image: ImageContext;
     amdDevices: ReadonlyMap<string, number>;
+    /** Set when OTel command tracing is on (§4.11): non-AMD-GPU steps only. */
+    otel?: { setupLine: string };
 }
 
 
@@ -133,6 +135,7 @@ function convertStep(step: Step, context: PipelineContext, explanations: Map<str
         imageBuildLabelPrefix: settings.imageBuildLabelPrefix,
         continueOnFailure: build.continueOnFailure,
         injector: context.injector,
+        otel: context.otel,
     });
 
     const command: PipelineStep = { label: step.label, key, agents, commands };
@@ -143,7 +146,17 @@ function convertStep(step: Step, context: PipelineContext, explanations: Map<str
         if (device.plugin === "amd") {
             throw new GeneratorError({ ...location, field: "device" }, `device ${step.device} is an AMD device without a GPU count in the catalog`);
         }
-        command.plugins = buildPlugins(step, device, deviceImage(context.image, device), settings, { ...location, field: "device" });
+        // Traced steps mount the buildkite-agent binary into the container (§4.6).
+        const pluginStep = context.otel ? { ...step, mountBuildkiteAgent: true } : step;
+        let image: string;
+        try {
+            image = deviceImage(context.image, device);
+        } catch (error) {
+            // A config field missing: say which step needs it.
+            if (!(error instanceof GeneratorError)) throw error;
+            throw new GeneratorError(error.location, `${error.reason} (step "${step.label}" in ${step.file} runs in a container image)`);
+        }
+        command.plugins = buildPlugins(pluginStep, device, image, settings, { ...location, field: "device" });
     }
     let env: Record<string, string> | undefined = step.env && Object.keys(step.env).length > 0 ? { ...step.env } : undefined;
     if (key === settings.amd.refreshKey) {
@@ -353,8 +366,14 @@ export function buildPipeline(
     steps: Step[],
     context: PipelineContext,
     options: { pullRequest: boolean },
-): { pipeline: Pipeline; explanations: Map<string, StepExplanation> } {
+): { pipeline: Pipeline; explanations: Map<string, StepExplanation>; sources: WeakMap<PipelineStep, Location> } {
     const explanations = new Map<string, StepExplanation>();
+    // The job file and step (as written there) behind each output step, for messages.
+    const sources = new WeakMap<PipelineStep, Location>();
+    const from = (step: Step, produced: PipelineStep[]): PipelineStep[] => {
+        for (const item of produced) sources.set(item, { file: step.file, step: step.label });
+        return produced;
+    };
     const buckets = new Map<string, Step[]>();
     for (const step of steps) {
         const name = step.group || "ungrouped";
@@ -369,11 +388,11 @@ export function buildPipeline(
         const output: PipelineStep[] = [];
         for (const step of sorted) {
             if (step.device !== null && context.amdDevices.has(step.device)) {
-                amdSteps.push(...convertDirectAmd(step, context, explanations));
+                amdSteps.push(...from(step, convertDirectAmd(step, context, explanations)));
                 continue;
             }
-            output.push(...convertStep(step, context, explanations));
-            if (step.amdMirror && !context.selection.onlyStepKeys) amdSteps.push(...convertMirror(step, context, explanations));
+            output.push(...from(step, convertStep(step, context, explanations)));
+            if (step.amdMirror && !context.selection.onlyStepKeys) amdSteps.push(...from(step, convertMirror(step, context, explanations)));
         }
         if (output.length > 0) groups.push({ group: name, steps: output });
     }
@@ -383,5 +402,5 @@ export function buildPipeline(
         addPrecommitGating(groups, context.settings);
         groups.unshift(precommitGroup(context));
     }
-    return { pipeline: { steps: groups }, explanations };
+    return { pipeline: { steps: groups }, explanations, sources };
 }

@@ -8,7 +8,8 @@ import type { DockerTemplate, GeneratorSettings } from "./settings";
 
 /** Image naming inputs, fixed for a build. */
 export interface ImageContext {
-    registries: string;
+    /** Registry prefix; throws (lazily) when the config lacks it. */
+    registry: () => string;
     /** Repository for this branch; throws (lazily) when the config lacks it. */
     repository: () => string;
     torchNightly: boolean;
@@ -17,7 +18,7 @@ export interface ImageContext {
 
 /** `<registry>/<repo>:$BUILDKITE_COMMIT`, plus `-torch-nightly` under TORCH_NIGHTLY (no device suffix). */
 export function baseImage(context: ImageContext): string {
-    const image = `${context.registries}/${context.repository()}:$BUILDKITE_COMMIT`;
+    const image = `${context.registry()}/${context.repository()}:$BUILDKITE_COMMIT`;
     return context.torchNightly ? image + context.settings.images.torchNightlySuffix : image;
 }
 

@@ -3,6 +3,7 @@
  * generate, validate, write the pipeline atomically (or the docs-only marker). Used by the CLI
  * and by tests; paths resolve against `cwd`, never against `process.cwd()`.
  */
+import { isUtf8 } from "buffer";
 import * as fs from "fs";
 import * as path from "path";
 import type { Catalog } from "../catalog/types";
@@ -12,7 +13,7 @@ import { parsePipelineConfig, readBuildContext, type PipelineConfig } from "./co
 import { GeneratorError, formatWarning } from "./errors";
 import { explain } from "./explain";
 import { generatePipeline, type GenerateResult, type GeneratorAdapters, type JobFile } from "./generate";
-import { writeFileAtomic, writeYamlAtomic } from "./output";
+import { checkOutputPath, writeFileAtomic, writeYamlAtomic } from "./output";
 import { mergeSettings, SettingsError, VLLM_SETTINGS, type GeneratorSettings } from "./settings";
 import { parseYaml } from "./yaml";
 
@@ -61,12 +62,34 @@ export interface RunOutcome {
     markerPath?: string;
 }
 
-function readText(file: string, what: string): string {
+/** Where the first byte that is not UTF-8 is (line and column, 1-based, column in bytes), or undefined. */
+export function invalidUtf8(bytes: Buffer): { line: number; column: number } | undefined {
+    if (isUtf8(bytes)) return undefined;
+    const text = bytes.toString("utf8");
+    for (let at = text.indexOf("\ufffd"); at >= 0; at = text.indexOf("\ufffd", at + 1)) {
+        const prefix = text.slice(0, at);
+        const offset = Buffer.byteLength(prefix);
+        // A U+FFFD written in the file is three valid bytes; a replaced byte is not.
+        if (bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd) continue;
+        const lineStart = prefix.lastIndexOf("\n") + 1;
+        return { line: prefix.split("\n").length, column: offset - Buffer.byteLength(prefix.slice(0, lineStart)) + 1 };
+    }
+    return { line: 1, column: 1 };
+}
+
+function readText(file: string, what: string, shownAs = file): string {
+    let bytes: Buffer;
     try {
-        return fs.readFileSync(file, "utf8");
+        bytes = fs.readFileSync(file);
     } catch (error) {
+        // The full path: which file was looked for matters here (the bootstrap's tests rely on it).
         throw new GeneratorError({ file }, `cannot read the ${what} (${(error as NodeJS.ErrnoException).code ?? error})`);
     }
+    const invalid = invalidUtf8(bytes);
+    if (invalid) {
+        throw new GeneratorError({ file: shownAs }, `the ${what} is not valid UTF-8 (first bad byte at line ${invalid.line}, column ${invalid.column})`);
+    }
+    return bytes.toString("utf8");
 }
 
 /** Settings: the vLLM defaults, overlaid with a YAML/JSON file when given. */
@@ -74,7 +97,7 @@ export function loadSettings(file: string | undefined, cwd: string): GeneratorSe
     if (!file) return VLLM_SETTINGS;
     const resolved = path.resolve(cwd, file);
     try {
-        return mergeSettings(VLLM_SETTINGS, parseYaml(readText(resolved, "settings file"), file), file);
+        return mergeSettings(VLLM_SETTINGS, parseYaml(readText(resolved, "settings file", file), file), file);
     } catch (error) {
         if (error instanceof SettingsError) throw new GeneratorError({}, error.message);
         throw error;
@@ -85,7 +108,13 @@ export function loadSettings(file: string | undefined, cwd: string): GeneratorSe
 export function listJobFiles(cwd: string, directory: string): string[] {
     const found: string[] = [];
     const walk = (relative: string) => {
-        for (const entry of fs.readdirSync(path.join(cwd, relative), { withFileTypes: true })) {
+        let entries: fs.Dirent[];
+        try {
+            entries = fs.readdirSync(path.join(cwd, relative), { withFileTypes: true });
+        } catch (error) {
+            throw new GeneratorError({ file: relative || "." }, `cannot list the job directory (${(error as NodeJS.ErrnoException).code ?? error})`);
+        }
+        for (const entry of entries) {
             const child = relative === "" ? entry.name : `${relative}/${entry.name}`;
             if (entry.isDirectory()) walk(child);
             else if (entry.name.endsWith(".yaml")) found.push(child);
@@ -98,7 +127,7 @@ export function listJobFiles(cwd: string, directory: string): string[] {
 /** Run the generator. Throws GeneratorError on bad input; nothing is written then. */
 /** Read and check the pipeline config at `configPath` (relative to `cwd`). */
 export function loadPipelineConfig(cwd: string, configPath: string, settings: GeneratorSettings): PipelineConfig {
-    return parsePipelineConfig(parseYaml(readText(path.resolve(cwd, configPath), "pipeline config"), configPath), configPath, settings);
+    return parsePipelineConfig(parseYaml(readText(path.resolve(cwd, configPath), "pipeline config", configPath), configPath), configPath, settings);
 }
 
 export async function runGenerator(options: RunOptions): Promise<RunOutcome> {
@@ -109,6 +138,8 @@ export async function runGenerator(options: RunOptions): Promise<RunOutcome> {
         throw new GeneratorError({ field: "--output_file_path" }, "missing (where to write the pipeline)");
     }
 
+    // A path that cannot be written fails now, before any work (and nothing is created).
+    if (options.outputFilePath) checkOutputPath(path.resolve(cwd, options.outputFilePath), options.outputFilePath);
     const settings = options.settings ?? loadSettings(options.settingsPath, cwd);
     const configPath = options.pipelineConfigPath;
     const config = options.config ?? loadPipelineConfig(cwd, configPath, settings);
@@ -133,14 +164,14 @@ export async function runGenerator(options: RunOptions): Promise<RunOutcome> {
 
     let changedFiles: string[] | undefined;
     if (options.changedFilesPath) {
-        changedFiles = readText(path.resolve(cwd, options.changedFilesPath), "changed files list").split(/\r?\n/);
+        changedFiles = readText(path.resolve(cwd, options.changedFilesPath), "changed files list", options.changedFilesPath).split(/\r?\n/);
     } else if (options.offline) {
         changedFiles = [];
     }
 
     const jobFiles = (): JobFile[] =>
         config.jobDirs.flatMap((directory) =>
-            listJobFiles(cwd, directory).map((file) => ({ path: file, text: readText(path.join(cwd, file), "job file") })),
+            listJobFiles(cwd, directory).map((file) => ({ path: file, text: readText(path.join(cwd, file), "job file", file) })),
         );
 
     const result = await generatePipeline(

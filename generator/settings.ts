@@ -69,6 +69,9 @@ export interface GeneratorSettings {
     /** Label whose docker plugin mounts the buildkite-agent binary. */
     benchmarksLabel: string;
 
+    /** OTel command tracing (§4.11): only for builds of this repository (`github_repo_name`). */
+    otel: { repo: string };
+
     /** Priorities (§4.14). */
     priority: { normal: number; high: number; amd: number };
 
@@ -231,6 +234,7 @@ export const VLLM_SETTINGS: GeneratorSettings = {
     imageBuildKeyPrefix: "image-build",
     alwaysRunKeys: ["ensure-ci-base-amd", "refresh-rocm-base-amd"],
     benchmarksLabel: "Benchmarks",
+    otel: { repo: "vllm-project/vllm" },
     priority: { normal: 0, high: 1000, amd: 200 },
     retry: {
         agentLost: { exit_status: -1, limit: 1 },
@@ -399,11 +403,14 @@ export const VLLM_SETTINGS: GeneratorSettings = {
             { signal_reason: "agent_refused", limit: 1 },
         ],
         setup: ["echo '--- :amd: GPU Info'", "(command amd-smi || true)", "echo '--- :gear: ROCm Debug Agent Setup'"],
+        // Both forms exactly as spec §4.16 gives them (in double quotes, so they read the same
+        // in multi-node steps, whose quotes are kept).
         debugAgentDisabled:
-            "echo 'ROCm debug agent disabled; set VLLM_CI_ENABLE_ROCM_DEBUG_AGENT=1 at pipeline generation time to enable coredump setup'",
+            'echo "ROCm debug agent disabled; set VLLM_CI_ENABLE_ROCM_DEBUG_AGENT=1 at pipeline generation time to enable coredump setup"',
         debugAgentEnabled:
-            "if [ -f /opt/rocm/lib/librocm-debug-agent.so.2 ]; then export HSA_TOOLS_LIB=/opt/rocm/lib/librocm-debug-agent.so.2 " +
-            "&& export HSA_ENABLE_DEBUG=1 && echo 'ROCm debug agent enabled'; else echo 'ROCm debug agent library not found; skipping'; fi",
+            "if test -f /opt/rocm/lib/librocm-debug-agent.so.2; then export HSA_TOOLS_LIB=/opt/rocm/lib/librocm-debug-agent.so.2 " +
+            "&& export HSA_ENABLE_DEBUG=1 && echo ROCm debug agent enabled: /opt/rocm/lib/librocm-debug-agent.so.2; " +
+            'else echo "WARNING: ROCm debug agent not found at /opt/rocm/lib/librocm-debug-agent.so.2; skipping coredump setup"; fi',
         commonEnv: {
             BUILDKITE_ARTIFACT_UPLOAD_SKIP_SYMLINKS: "true",
             VLLM_CI_DIAGNOSTICS_DIR: "artifacts/amd-gpu-diagnostics",

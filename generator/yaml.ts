@@ -24,13 +24,17 @@ export const PYYAML_SCHEMA: Schema = YAML11_SCHEMA.withTags(pyyamlBool);
 // The fast reader asks js-yaml about number-like scalars it does not read itself (`1_000`, `2+`, `0x1f`...).
 setOtherScalarResolver((text) => load(text, { schema: PYYAML_SCHEMA }));
 
+/** Set to false by the benchmark's second bundle (`npm run bench:generator`), to measure the generator without the fast reader. */
+declare const __GENERATOR_FAST_YAML__: boolean | undefined;
+const FAST_READER = typeof __GENERATOR_FAST_YAML__ === "undefined" || __GENERATOR_FAST_YAML__;
+
 /**
  * Parse one YAML document: the fast reader for the usual subset, js-yaml for everything else. A syntax error (or a duplicated mapping key, which PyYAML would
  * silently resolve to the last value) becomes a one-line GeneratorError naming the file and line.
  * An empty document is `undefined`.
  */
 export function parseYaml(text: string, file: string): unknown {
-    const fast = parseFastYaml(text);
+    const fast = FAST_READER ? parseFastYaml(text) : undefined;
     if (fast) return fast.value;
     return parseYamlWithJsYaml(text, file);
 }

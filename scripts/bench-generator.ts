@@ -13,7 +13,7 @@ import * as os from "os";
 import * as path from "path";
 import { build } from "esbuild";
 import { dump, load } from "js-yaml";
-import { buildGenerator, GENERATOR_BUNDLE } from "./build-generator";
+import { buildGenerator } from "./build-generator";
 import { copyCase, DEFAULT_CASES_DIR, readCase } from "./conformance";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -116,11 +116,12 @@ async function main(): Promise<void> {
     const runs = runsArg >= 0 ? Number(process.argv[runsArg + 1]) : 15;
     const caseDir = path.join(DEFAULT_CASES_DIR, CASE);
     if (!fs.existsSync(caseDir)) throw new Error(`${caseDir} not found`);
-    if (!fs.existsSync(GENERATOR_BUNDLE)) {
-        process.stdout.write("building dist/pipeline-generator.js...\n");
-        await buildGenerator();
-    }
+    const loadAtStart = os.loadavg().map((value) => value.toFixed(2)).join(" ");
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "bench-generator-"));
+    // Fresh bundles of the working tree (a stale dist/ would measure old code): the generator,
+    // and the same without the fast YAML reader (every file read by js-yaml).
+    const bundlePath = await buildGenerator(path.join(scratch, "pipeline-generator.js"));
+    const jsYamlBundle = await buildGenerator(path.join(scratch, "pipeline-generator-js-yaml.js"), { __GENERATOR_FAST_YAML__: "false" });
     const reporter = path.join(scratch, "report-rss.js");
     fs.writeFileSync(reporter, 'process.on("exit", () => process.stderr.write("RSS_KB=" + Math.round(process.resourceUsage().maxRSS) + "\\n"));\n');
     const floor = path.join(scratch, "bench-floor.js");
@@ -132,8 +133,8 @@ async function main(): Promise<void> {
     const synthetic = syntheticCase(caseDir, 10);
     try {
         const config = load(fs.readFileSync(path.join(work, "pipeline_config.yaml"), "utf8")) as { job_dirs: string[] };
-        const generatorArgs = (out: string) => [
-            GENERATOR_BUNDLE,
+        const generatorArgs = (out: string, bundle = bundlePath) => [
+            bundle,
             "--pipeline_config_path",
             "pipeline_config.yaml",
             "--output_file_path",
@@ -157,25 +158,31 @@ async function main(): Promise<void> {
 
         runOnce(generatorArgs("out/pipeline.yaml"), synthetic, env, reporter);
         const syntheticSteps = countSteps(path.join(synthetic, "out", "pipeline.yaml"));
-        const [generator, start, io, yaml, tenX] = interleaved(runs, [
+        const [generator, withoutFastYaml, start, io, yaml, tenX] = interleaved(runs, [
             ["generator (bundled CLI, --offline)", () => runOnce(generatorArgs("out/pipeline.yaml"), work, env, reporter)],
+            ["generator without the fast YAML reader", () => runOnce(generatorArgs("out/pipeline-js-yaml.yaml", jsYamlBundle), work, env, reporter)],
             ["floor: node start-up (node -e '')", () => runOnce(["-e", ""], work, env, reporter)],
             ["floor: + read inputs, write output bytes", () => runOnce([floor, "io", output, "out/floor.yaml", ...config.job_dirs], work, env, reporter)],
             ["floor: + parse inputs, emit output YAML", () => runOnce([floor, "yaml", outputJson, "out/floor.yaml", ...config.job_dirs], work, env, reporter)],
             [`10x: synthetic (${syntheticSteps} steps)`, () => runOnce(generatorArgs("out/pipeline.yaml"), synthetic, env, reporter)],
         ]);
-        const results = [generator, start, io, yaml];
+        const results = [generator, withoutFastYaml, start, io, yaml];
+        if (fs.readFileSync(path.join(work, "out", "pipeline-js-yaml.yaml"), "utf8") !== fs.readFileSync(path.join(work, "out", "pipeline.yaml"), "utf8")) {
+            throw new Error("the generator writes different pipelines with and without the fast YAML reader");
+        }
         const oneX = { ...generator, label: `1x: ${CASE} (${steps} steps)` };
 
-        const [load1] = os.loadavg();
+        const loadAverage = os.loadavg().map((value) => value.toFixed(2)).join(" ");
         process.stdout.write(
             `generator benchmark: ${CASE}, ${steps} output steps, ${(inputBytes / 1024).toFixed(0)} KiB of inputs, ` +
                 `${(fs.statSync(output).size / 1024).toFixed(0)} KiB of output; ${runs} runs; node ${process.version}, ` +
-                `${os.cpus().length} cores, load average ${load1.toFixed(2)}\n`,
+                `${os.cpus().length} cores, load average (1, 5, 15 min) ${loadAtStart} at the start, ${loadAverage} at the end\n`,
         );
         for (const result of results) process.stdout.write(describeSeries(result) + "\n");
         const generatorMedian = median(results[0].samples.map((s) => s.ms));
-        const floorMedian = median(results[3].samples.map((s) => s.ms));
+        const floorMedian = median(results[4].samples.map((s) => s.ms));
+        const withoutMedian = median(withoutFastYaml.samples.map((s) => s.ms));
+        process.stdout.write(`fast YAML reader saves ${(withoutMedian - generatorMedian).toFixed(0)} ms of ${withoutMedian.toFixed(0)} ms (median with ${generatorMedian.toFixed(0)} ms, without ${withoutMedian.toFixed(0)} ms)\n`);
         process.stdout.write(`generator median / floor (parse + emit) median: ${(generatorMedian / floorMedian).toFixed(2)}x (+${(generatorMedian - floorMedian).toFixed(0)} ms)\n`);
         process.stdout.write(describeSeries(oneX) + "\n" + describeSeries(tenX) + "\n");
         const ratio = median(tenX.samples.map((s) => s.ms)) / median(oneX.samples.map((s) => s.ms));

@@ -5,33 +5,32 @@
  *
  * Two things are done at build time rather than at every run:
  * - the Buildkite schema is compiled into Ajv standalone code (no Ajv compiler at run time);
- * - the queue catalog is read, checked and embedded (`--catalog PATH` still loads another one).
+ * - the queue catalog is read, checked and embedded (`--catalog PATH` still loads another one);
+ * - the OTel helpers (`generator/otel/`) are packed into the base64 tar.gz pipelines embed.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { build, type Plugin } from "esbuild";
-import Ajv from "ajv";
 import standaloneCode from "ajv/dist/standalone";
 import { loadCatalogFile } from "../generator/catalog-source";
+import { buildOtelHelpersBundle } from "../generator/otel-bundle";
+import { pipelineAjv, VALIDATOR_REFS } from "../generator/schema-validator";
 import { bootstrapBuildOptions } from "./bootstrap-build";
-import { AJV_OPTIONS, validationSchema } from "../generator/schema-validator";
 
 const ROOT = path.resolve(__dirname, "..");
 export const GENERATOR_BUNDLE = path.join(ROOT, "dist", "pipeline-generator.js");
 /** The bootstrap (first step of every build), which runs the generator in process. */
 export const BOOTSTRAP_BUNDLE = path.join(ROOT, "dist", "bootstrap.js");
 
-/** Ajv standalone validation code for the pipeline schema, as a module exporting `createPipelineValidator`. */
+/** Ajv standalone validation code for the pipeline schema, as a module exporting `createPipelineValidators`. */
 function standaloneValidatorModule(): string {
-    const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: true } });
-    const validate = ajv.compile(validationSchema());
-    const code = standaloneCode(ajv, validate);
+    const code = standaloneCode(pipelineAjv({ code: { source: true } }), VALIDATOR_REFS);
     return [
         "const compiled = (() => { const module = { exports: {} }; const exports = module.exports;",
         code,
         "return module.exports; })();",
         "exports.AJV_OPTIONS = {};",
-        "exports.createPipelineValidator = () => compiled;",
+        "exports.createPipelineValidators = () => compiled;",
     ].join("\n");
 }
 
@@ -55,8 +54,8 @@ function precompiledValidator(): Plugin {
 }
 
 /** Build the generator bundle; returns its path. */
-export async function buildGenerator(outfile = GENERATOR_BUNDLE): Promise<string> {
-    return bundle(path.join(ROOT, "generator", "bin.ts"), outfile);
+export async function buildGenerator(outfile = GENERATOR_BUNDLE, defines: Record<string, string> = {}): Promise<string> {
+    return bundle(path.join(ROOT, "generator", "bin.ts"), outfile, { define: defines });
 }
 
 /** Build the bootstrap bundle; returns its path. */
@@ -82,7 +81,7 @@ async function bundle(entry: string, outfile: string, extras: BundleExtras = {})
         minify: process.env.GENERATOR_BUNDLE_MINIFY !== "0",
         legalComments: "eof",
         logLevel: "warning",
-        define: { __EMBEDDED_CATALOG__: JSON.stringify(catalog), ...extras.define },
+        define: { __EMBEDDED_CATALOG__: JSON.stringify(catalog), __OTEL_HELPERS_BUNDLE__: JSON.stringify(buildOtelHelpersBundle()), ...extras.define },
         // The catalog loader's Ajv (only for --catalog) must never pull in a cloud SDK.
         external: ["@pulumi/*"],
         plugins: [precompiledValidator(), ...(extras.plugins ?? [])],

@@ -1,10 +1,17 @@
 /**
  * Generator conformance runner: `npm run conformance -- [DIR]`.
  *
- * Runs every case folder of DIR (default: the vendored copy `tests/fixtures/shared/conformance/generator`)
- * as its README describes: in a temporary copy of the folder (the cases stay untouched), with only `env.json` as the environment, the diff from `diff.txt` and the
- * lookups from `stubs.json`. Prints PASS/FAIL per case with the first differing path, then
- * `N passed, M failed`; exits non-zero when a case fails.
+ * Runs every case folder of DIR as its README describes: in a temporary copy of the folder (the
+ * cases stay untouched), with only `env.json` as the environment, the diff from `diff.txt` and
+ * the lookups from `stubs.json`. Without DIR it runs the published cases (the vendored copy
+ * `tests/fixtures/shared/conformance/generator`, with our documented deviations from
+ * `tests/generator/conformance/deviations/`) and then our own (`tests/generator/conformance/cases/`).
+ * Prints PASS/FAIL per case with the first differing path, then `N passed, M failed`; exits
+ * non-zero when a case fails.
+ *
+ * The OTel helper bundle embedded in traced commands (spec §4.11) is compared as opaque: in both
+ * outputs every bundle is replaced by a placeholder, and each bundle of ours must decode to the
+ * four helpers; everything else is compared exactly.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -12,6 +19,7 @@ import * as path from "path";
 import type { Catalog } from "../catalog/types";
 import { defaultCatalog } from "../generator/catalog-source";
 import { GeneratorError } from "../generator/errors";
+import { OTEL_HELPER_FILES, OTEL_HELPERS_DIR, readTarGz } from "../generator/otel-bundle";
 import type { GeneratorAdapters } from "../generator/generate";
 import { runGenerator } from "../generator/run";
 import { VLLM_SETTINGS } from "../generator/settings";
@@ -20,6 +28,54 @@ import { parseYaml } from "../generator/yaml";
 import { sharedFixture } from "../tests/support/fixtures";
 
 export const DEFAULT_CASES_DIR = sharedFixture("conformance", "generator");
+const OUR_CONFORMANCE = path.resolve(__dirname, "..", "tests", "generator", "conformance");
+/** Our own cases (main builds with OTel tracing and more); documented in their README. */
+export const OWN_CASES_DIR = path.join(OUR_CONFORMANCE, "cases");
+/** Where we deliberately differ from a published case: `<case name>/` holds our expected files and a DEVIATION.md. */
+export const DEVIATIONS_DIR = path.join(OUR_CONFORMANCE, "deviations");
+
+/** What stands for an OTel helper bundle in compared outputs. */
+export const OTEL_BUNDLE_PLACEHOLDER = "<otel-helpers.tar.gz>";
+/** A base64 gzip stream (gzip magic 1f 8b 08 is `H4sI`) long enough to be a bundle. */
+const BUNDLE_PATTERN = /H4sI[A-Za-z0-9+/]{200,}={0,2}/g;
+
+/**
+ * The value with every embedded helper bundle replaced by the placeholder; `found` receives the
+ * bundles. Returns a copy.
+ */
+export function replaceOtelBundles(value: unknown, found: string[] = []): unknown {
+    if (typeof value === "string") {
+        return value.includes("H4sI")
+            ? value.replace(BUNDLE_PATTERN, (bundle) => {
+                  found.push(bundle);
+                  return OTEL_BUNDLE_PLACEHOLDER;
+              })
+            : value;
+    }
+    if (Array.isArray(value)) return value.map((item) => replaceOtelBundles(item, found));
+    if (typeof value === "object" && value !== null && !(value instanceof Date)) {
+        const copy: Record<string, unknown> = {};
+        for (const [key, item] of Object.entries(value)) copy[key] = replaceOtelBundles(item, found);
+        return copy;
+    }
+    return value;
+}
+
+/** Why an embedded bundle is not the helper bundle the spec describes, or undefined. */
+export function otelBundleProblem(bundle: string): string | undefined {
+    try {
+        const archive = Buffer.from(bundle, "base64");
+        if (archive.readUInt32LE(4) !== 0) return "its gzip header carries a time";
+        const entries = readTarGz(archive);
+        const names = entries.map((entry) => `${entry.name} ${entry.mode.toString(8)}`);
+        const wanted = OTEL_HELPER_FILES.map((name) => `${OTEL_HELPERS_DIR}/${name} ${name.endsWith(".sh") ? "755" : "644"}`);
+        if (names.join(", ") !== wanted.join(", ")) return `it holds ${names.join(", ")} instead of ${wanted.join(", ")}`;
+        if (entries.some((entry) => entry.content.length === 0)) return "a helper is empty";
+        return undefined;
+    } catch (error) {
+        return `it does not decode (${(error as Error).message})`;
+    }
+}
 
 export interface CaseStubs {
     pr_labels?: string[];
@@ -30,6 +86,8 @@ export interface CaseStubs {
 
 export interface ExpectedOutcome {
     outcome: "ok" | "docs_only" | "error";
+    /** Our cases and deviations: a regex the one-line error message must match. */
+    error_pattern?: string;
     docs_only_marker?: string;
     calls?: { annotate?: string[][] };
 }
@@ -142,27 +200,56 @@ function makeWritable(directory: string): void {
     }
 }
 
-/** A temporary, writable copy of a case folder. */
+/**
+ * The published case whose inputs a case of ours reuses (file `inputs_from`, holding its name),
+ * so that large inputs such as vLLM's step files are not copied into the repository twice.
+ */
+export function inputsFrom(caseDir: string): string | undefined {
+    const marker = path.join(caseDir, "inputs_from");
+    return fs.existsSync(marker) ? path.join(DEFAULT_CASES_DIR, fs.readFileSync(marker, "utf8").trim()) : undefined;
+}
+
+/** A temporary, writable copy of a case folder (over the inputs of the case it reuses, if any). */
 export function copyCase(caseDir: string): string {
     const copy = fs.mkdtempSync(path.join(os.tmpdir(), `conformance-${path.basename(caseDir)}-`));
-    fs.cpSync(caseDir, copy, { recursive: true });
+    const source = inputsFrom(caseDir);
+    if (source) {
+        fs.cpSync(source, copy, { recursive: true });
+        makeWritable(copy);
+    }
+    fs.cpSync(caseDir, copy, { recursive: true, force: true });
     makeWritable(copy);
     return copy;
 }
 
-export function readCase(caseDir: string): {
+/** Our deviation folder for a published case, when we deliberately differ from it. */
+export function deviationFor(caseDir: string, deviationsDir = DEVIATIONS_DIR): string | undefined {
+    const folder = path.join(deviationsDir, path.basename(caseDir));
+    return fs.existsSync(path.join(folder, "DEVIATION.md")) ? folder : undefined;
+}
+
+export function readCase(
+    caseDir: string,
+    deviation?: string,
+): {
     env: Record<string, string>;
     diff: string[];
     stubs: CaseStubs;
     expected: ExpectedOutcome;
+    /** The expected pipeline file (ours when a deviation gives one). */
+    expectedYaml: string;
 } {
-    const read = (name: string) => fs.readFileSync(path.join(caseDir, name), "utf8");
-    const exists = (name: string) => fs.existsSync(path.join(caseDir, name));
+    const source = inputsFrom(caseDir);
+    const input = (name: string) => (source && !fs.existsSync(path.join(caseDir, name)) ? path.join(source, name) : path.join(caseDir, name));
+    const read = (name: string) => fs.readFileSync(input(name), "utf8");
+    const exists = (name: string) => fs.existsSync(input(name));
+    const expectedFile = (name: string) => (deviation && fs.existsSync(path.join(deviation, name)) ? path.join(deviation, name) : path.join(caseDir, name));
     return {
         env: exists("env.json") ? JSON.parse(read("env.json")) : {},
         diff: exists("diff.txt") ? read("diff.txt").split(/\r?\n/).filter((line) => line.trim() !== "") : [],
         stubs: exists("stubs.json") ? JSON.parse(read("stubs.json")) : {},
-        expected: JSON.parse(read("expected_outcome.json")),
+        expected: JSON.parse(fs.readFileSync(expectedFile("expected_outcome.json"), "utf8")),
+        expectedYaml: expectedFile("expected.yaml"),
     };
 }
 
@@ -179,11 +266,11 @@ export function stubAdapters(diff: string[], stubs: CaseStubs): GeneratorAdapter
 }
 
 /** Run one case in process; never throws. */
-export async function runCase(caseDir: string, catalog: Catalog = defaultCatalog()): Promise<CaseResult> {
+export async function runCase(caseDir: string, catalog: Catalog = defaultCatalog(), deviation?: string): Promise<CaseResult> {
     const name = path.basename(caseDir);
     let workDir: string | undefined;
     try {
-        const { env, diff, stubs, expected } = readCase(caseDir);
+        const { env, diff, stubs, expected, expectedYaml } = readCase(caseDir, deviation);
         workDir = copyCase(caseDir);
         const outputFile = stubs.output_file ?? "out/pipeline.yaml";
         const outputPath = path.resolve(workDir, outputFile);
@@ -213,6 +300,9 @@ export async function runCase(caseDir: string, catalog: Catalog = defaultCatalog
                 if (error === undefined) return fail("expected an error, but the generator succeeded");
                 if (!(error instanceof GeneratorError)) return fail(`expected a clean error, got ${(error as Error)?.stack ?? error}`);
                 if (error.message.includes("\n")) return fail(`the error message is not one line: ${error.message}`);
+                if (expected.error_pattern && !new RegExp(expected.error_pattern).test(error.message)) {
+                    return fail(`the error ${JSON.stringify(error.message)} does not match ${expected.error_pattern}`);
+                }
                 if (fs.existsSync(outputPath)) return fail("an error was reported but the pipeline was written");
                 if (fs.existsSync(markerPath)) return fail("an error was reported but the docs-only marker was written");
                 return { name, pass: true };
@@ -230,10 +320,16 @@ export async function runCase(caseDir: string, catalog: Catalog = defaultCatalog
             default: {
                 if (error !== undefined) return fail(`unexpected error: ${(error as Error).message}`);
                 if (!fs.existsSync(outputPath)) return fail(`no pipeline written at ${outputFile}`);
-                const actual = parseYaml(fs.readFileSync(outputPath, "utf8"), outputFile);
-                const wanted = parseYaml(fs.readFileSync(path.join(caseDir, "expected.yaml"), "utf8"), "expected.yaml");
+                const bundles: string[] = [];
+                const actual = replaceOtelBundles(parseYaml(fs.readFileSync(outputPath, "utf8"), outputFile), bundles);
+                const wanted = replaceOtelBundles(parseYaml(fs.readFileSync(expectedYaml, "utf8"), "expected.yaml"));
                 const difference = firstDifference(canonicalAmdGroupOrder(wanted, stepsRead), canonicalAmdGroupOrder(actual, stepsRead));
-                return difference ? fail(difference) : { name, pass: true };
+                if (difference) return fail(difference);
+                for (const bundle of new Set(bundles)) {
+                    const problem = otelBundleProblem(bundle);
+                    if (problem) return fail(`an embedded OTel helper bundle is wrong: ${problem}`);
+                }
+                return { name, pass: true };
             }
         }
     } catch (unexpected) {
@@ -244,19 +340,30 @@ export async function runCase(caseDir: string, catalog: Catalog = defaultCatalog
 }
 
 export async function main(argv: string[]): Promise<number> {
-    const directory = path.resolve(argv[0] ?? DEFAULT_CASES_DIR);
-    if (!fs.existsSync(directory)) {
-        process.stderr.write(`error: ${directory}: no such directory\n`);
-        return 2;
+    const suites: Array<[string, string]> = argv[0] ? [[argv[0], path.resolve(argv[0])]] : [["published cases", DEFAULT_CASES_DIR], ["our cases", OWN_CASES_DIR]];
+    for (const [, directory] of suites) {
+        if (!fs.existsSync(directory)) {
+            process.stderr.write(`error: ${directory}: no such directory\n`);
+            return 2;
+        }
     }
     const catalog = defaultCatalog();
     let passed = 0;
     let failed = 0;
-    for (const caseDir of listCases(directory)) {
-        const result = await runCase(caseDir, catalog);
-        if (result.pass) passed++;
-        else failed++;
-        process.stdout.write(result.pass ? `PASS ${result.name}\n` : `FAIL ${result.name}: ${result.detail}\n`);
+    for (const [label, directory] of suites) {
+        let suitePassed = 0;
+        let suiteFailed = 0;
+        for (const caseDir of listCases(directory)) {
+            const deviation = deviationFor(caseDir);
+            const result = await runCase(caseDir, catalog, deviation);
+            if (result.pass) suitePassed++;
+            else suiteFailed++;
+            const note = deviation ? " (our documented deviation)" : "";
+            process.stdout.write(result.pass ? `PASS ${result.name}${note}\n` : `FAIL ${result.name}${note}: ${result.detail}\n`);
+        }
+        if (suites.length > 1) process.stdout.write(`${label}: ${suitePassed} passed, ${suiteFailed} failed\n`);
+        passed += suitePassed;
+        failed += suiteFailed;
     }
     process.stdout.write(`${passed} passed, ${failed} failed\n`);
     return failed > 0 ? 1 : 0;

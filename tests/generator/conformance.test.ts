@@ -13,18 +13,62 @@ import { defaultCatalog } from "../../generator/catalog-source";
 import { runGenerator } from "../../generator/run";
 import { parseYaml } from "../../generator/yaml";
 import { buildGenerator } from "../../scripts/build-generator";
+import { otelHelpersBundle } from "../../generator/otel-bundle";
 import {
     DEFAULT_CASES_DIR,
+    DEVIATIONS_DIR,
+    OTEL_BUNDLE_PLACEHOLDER,
+    OWN_CASES_DIR,
     canonicalAmdGroupOrder,
     copyCase,
+    deviationFor,
     firstDifference,
     listCases,
+    otelBundleProblem,
     readCase,
+    replaceOtelBundles,
     runCase,
     stubAdapters,
 } from "../../scripts/conformance";
 
 const cases = listCases(DEFAULT_CASES_DIR);
+const ownCases = listCases(OWN_CASES_DIR);
+
+type PipelineDocument = { steps: Array<{ group: string; steps: Array<Record<string, unknown>> }> };
+
+/**
+ * A traced pipeline with the tracing taken out: the setup line removed, each five-line command
+ * back to its command, `mount_buildkite_agent` dropped from docker plugins.
+ */
+function withoutTracing(pipeline: PipelineDocument): PipelineDocument {
+    const copy = JSON.parse(JSON.stringify(pipeline)) as PipelineDocument;
+    for (const group of copy.steps) {
+        for (const step of group.steps) {
+            if (Array.isArray(step.commands)) {
+                step.commands = (step.commands as string[])
+                    .filter((line) => !line.includes("ci_otel.sh"))
+                    .map((line) => (line.includes("ci_otel_start") ? line.split("\n").slice(1, -3).join("\n") : line));
+            }
+            for (const plugin of (step.plugins as Array<Record<string, Record<string, unknown>>> | undefined) ?? []) {
+                for (const settings of Object.values(plugin)) delete settings.mount_buildkite_agent;
+            }
+        }
+    }
+    // The order of source groups inside the AMD group follows file listing order (spec §4.1):
+    // compare its block + step units sorted by key.
+    const amd = copy.steps.find((group) => group.group === "Hardware-AMD Tests");
+    if (amd) {
+        const units: Array<Array<Record<string, unknown>>> = [];
+        let pending: Array<Record<string, unknown>> = [];
+        for (const step of amd.steps) {
+            pending.push(step);
+            if (!("block" in step)) units.push(pending), (pending = []);
+        }
+        units.sort((a, b) => String(a[a.length - 1].key).localeCompare(String(b[b.length - 1].key)));
+        amd.steps = units.flat();
+    }
+    return copy;
+}
 
 describe("generator conformance (published cases, in process)", function () {
     let catalog: Catalog;
@@ -39,14 +83,78 @@ describe("generator conformance (published cases, in process)", function () {
     });
 
     for (const caseDir of cases) {
+        const deviation = deviationFor(caseDir);
+        it(`${path.basename(caseDir)}${deviation ? " (our documented deviation)" : ""}`, async function () {
+            const result = await runCase(caseDir, catalog, deviation);
+            assert.ok(result.pass, result.detail);
+        });
+    }
+
+    it("has a deviation only for published cases, each with its reason", function () {
+        for (const entry of fs.readdirSync(DEVIATIONS_DIR)) {
+            assert.ok(cases.some((dir) => path.basename(dir) === entry), `${entry} is not a published case`);
+            assert.ok(fs.readFileSync(path.join(DEVIATIONS_DIR, entry, "DEVIATION.md"), "utf8").length > 100);
+        }
+    });
+});
+
+describe("generator conformance (our cases: main builds, OTel, AMD lines)", function () {
+    let catalog: Catalog;
+    before(function () {
+        catalog = defaultCatalog();
+    });
+
+    it("finds our cases, documented in their README", function () {
+        const readme = fs.readFileSync(path.join(OWN_CASES_DIR, "..", "README.md"), "utf8");
+        assert.ok(ownCases.length >= 8, `only ${ownCases.length} cases`);
+        for (const dir of ownCases) assert.ok(readme.includes(`\`${path.basename(dir)}\``), `README lacks ${path.basename(dir)}`);
+    });
+
+    for (const caseDir of ownCases) {
         it(path.basename(caseDir), async function () {
             const result = await runCase(caseDir, catalog);
             assert.ok(result.pass, result.detail);
         });
     }
+
+    it("the production main build is the published main build plus the tracing, nothing else", function () {
+        const production = parseYaml(fs.readFileSync(path.join(OWN_CASES_DIR, "vllm-main-production", "expected.yaml"), "utf8"), "production") as PipelineDocument;
+        const published = parseYaml(fs.readFileSync(path.join(DEFAULT_CASES_DIR, "vllm-main-postmerge", "expected.yaml"), "utf8"), "published") as PipelineDocument;
+        const traced = production.steps.flatMap((group) => group.steps).filter((step) => JSON.stringify(step).includes("ci_otel_start"));
+        assert.ok(traced.length > 200, `only ${traced.length} traced steps`);
+        const steps = readCase(path.join(OWN_CASES_DIR, "vllm-main-production"));
+        assert.equal(steps.env.BUILDKITE_PULL_REQUEST, "false");
+        assert.equal(firstDifference(withoutTracing(published), withoutTracing(production)), undefined);
+    });
 });
 
 describe("conformance runner", function () {
+    it("compares the OTel helper bundle as opaque, and checks that ours decodes to the four helpers", function () {
+        const bundle = otelHelpersBundle();
+        const found: string[] = [];
+        const replaced = replaceOtelBundles({ commands: [`x ${bundle} y`, "plain"] }, found);
+        assert.deepEqual(replaced, { commands: [`x ${OTEL_BUNDLE_PLACEHOLDER} y`, "plain"] });
+        assert.deepEqual(found, [bundle]);
+        assert.equal(otelBundleProblem(bundle), undefined);
+        assert.match(otelBundleProblem("H4sI" + "A".repeat(300)) ?? "", /does not decode|holds/);
+    });
+
+    it("checks an error case's message against its error_pattern", async function () {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "conformance-pattern-"));
+        try {
+            const copy = path.join(root, "case");
+            fs.cpSync(path.join(DEFAULT_CASES_DIR, "50-validation-invalid-branch"), copy, { recursive: true });
+            fs.chmodSync(copy, 0o755);
+            fs.chmodSync(path.join(copy, "expected_outcome.json"), 0o644);
+            fs.writeFileSync(path.join(copy, "expected_outcome.json"), JSON.stringify({ outcome: "error", error_pattern: "^no such message" }));
+            const result = await runCase(copy);
+            assert.equal(result.pass, false);
+            assert.match(result.detail ?? "", /does not match \^no such message/);
+        } finally {
+            fs.rmSync(root, { recursive: true, force: true });
+        }
+    });
+
     it("reports the first differing path, with key order and scalar types", function () {
         assert.equal(firstDifference({ a: 1, b: [1, 2] }, { a: 1, b: [1, 2] }), undefined);
         assert.equal(firstDifference({ a: { b: "0" } }, { a: { b: 0 } }), '/a/b: expected "0", got 0');
@@ -89,8 +197,8 @@ describe("bundled CLI (dist/pipeline-generator.js)", function () {
         if (bundleDir) fs.rmSync(bundleDir, { recursive: true, force: true });
     });
 
-    function runBundle(caseName: string, extraArgs: string[] = []) {
-        const caseDir = path.join(DEFAULT_CASES_DIR, caseName);
+    function runBundle(caseName: string, extraArgs: string[] = [], casesDir = DEFAULT_CASES_DIR) {
+        const caseDir = path.join(casesDir, caseName);
         const { env, stubs } = readCase(caseDir);
         const workDir = copyCase(caseDir);
         const output = stubs.output_file ?? "out/pipeline.yaml";
@@ -123,6 +231,22 @@ describe("bundled CLI (dist/pipeline-generator.js)", function () {
             }
         });
     }
+
+    it("embeds the OTel helper bundle built at build time, and passes our traced main-build case", function () {
+        const text = fs.readFileSync(bundle, "utf8");
+        assert.ok(text.includes(otelHelpersBundle()), "the bundle carries the helpers packed from generator/otel/");
+        const { child, workDir, caseDir, outputPath } = runBundle("otel-main-build", [], OWN_CASES_DIR);
+        try {
+            assert.equal(child.status, 0, child.stderr);
+            const found: string[] = [];
+            const actual = replaceOtelBundles(parseYaml(fs.readFileSync(outputPath, "utf8"), "out"), found);
+            const expected = replaceOtelBundles(parseYaml(fs.readFileSync(path.join(caseDir, "expected.yaml"), "utf8"), "expected"));
+            assert.equal(firstDifference(expected, actual), undefined);
+            assert.deepEqual([...new Set(found)], [otelHelpersBundle()]);
+        } finally {
+            fs.rmSync(workDir, { recursive: true, force: true });
+        }
+    });
 
     it("writes byte for byte what the library writes on the real vLLM case", async function () {
         const name = "vllm-pr-lora-change";

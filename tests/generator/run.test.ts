@@ -111,6 +111,14 @@ describe("generator runs", function () {
                 /step "t": field mirror\.amd\.device: unknown AMD device h100/,
             );
         });
+        it("no registries while a step runs in a container image (a config may omit it otherwise)", async function () {
+            const noRegistry = CONFIG.replace(/^registries:.*\n/m, "").replace(/^repositories:.*\n/m, "");
+            await runGenerator(options(workspace({ "a.yaml": "steps:\n- {label: host, key: host, no_plugin: true, commands: [x]}\n" }, noRegistry)));
+            await failsCleanly(
+                workspace({ "a.yaml": "steps:\n- {label: gpu, key: gpu, commands: [x]}\n" }, noRegistry),
+                /^pipeline_config\.yaml: field registries: missing: the image registry is required to name the container images \(step "gpu" in jobs\/a\.yaml runs in a container image\)$/,
+            );
+        });
         it("an empty job file, a missing job dir, a bad config", async function () {
             await failsCleanly(workspace({ "a.yaml": "" }), /^jobs\/a\.yaml: the job file is empty/);
             await failsCleanly(workspace({}, CONFIG.replace("[jobs]", "[jobs, nope]")), /^pipeline_config\.yaml: field job_dirs: job directory not found: nope/);
@@ -153,13 +161,46 @@ describe("generator runs", function () {
         });
     });
 
-    it("warns about keys Buildkite would reject: invalid characters and duplicates", async function () {
-        const cwd = workspace({ "a.yaml": "steps:\n- {label: Émile, commands: [x]}\n- {label: twice, key: dup, commands: [x]}\n- {label: again, key: dup, commands: [x]}\n" });
-        const run = options(cwd);
-        await runGenerator(run);
-        assert.equal(run.warnings.length, 2, run.warnings.join("\n"));
-        assert.match(run.warnings.join("\n"), /key "émile" has characters outside/);
-        assert.match(run.warnings.join("\n"), /key "dup" is used by more than one step/);
+    describe("keys Buildkite would reject are errors naming the step", function () {
+        it("a derived key with a character Buildkite refuses", async function () {
+            await failsCleanly(
+                workspace({ "a.yaml": "steps:\n- {label: Émile, source_file_dependencies: [vllm/], commands: [x]}\n" }),
+                /^jobs\/a\.yaml: step "Émile" \(key émile\): field key: key "émile" has the character "é", which Buildkite does not allow in keys .*give the step an explicit key$/,
+            );
+        });
+        it("the same key twice, across files: the later step in the output is named, and the other one", async function () {
+            await failsCleanly(
+                workspace({ "a.yaml": "steps:\n- {label: twice, key: dup, commands: [x]}\n", "b.yaml": "steps:\n- {label: again, key: dup, commands: [x]}\n" }),
+                /^jobs\/a\.yaml: step "twice" \(key dup\): field key: key "dup" is also the key of step "again" \(jobs\/b\.yaml\): Buildkite rejects/,
+            );
+        });
+        it("a block key over 100 characters (the step's own key has 96)", async function () {
+            const key = "k".repeat(96);
+            await failsCleanly(
+                workspace({ "a.yaml": `steps:\n- {label: long, key: ${key}, source_file_dependencies: [nothing/], commands: [x]}\n` }),
+                new RegExp(`^jobs/a\\.yaml: step "long" \\(key block-${key}\\): field key: its block step's key "block-${key}" is longer than 100 characters`),
+            );
+        });
+    });
+
+    describe("output validation speaks plainly: file, step, key and field", function () {
+        it("accepts timeout_in_minutes: 0 on an amd_cpu step (spec §4.13; our schema overlay)", async function () {
+            const cwd = workspace({ "a.yaml": "steps:\n- {label: build, key: build, device: amd_cpu, no_plugin: true, timeout_in_minutes: 0, commands: [x]}\n" });
+            await runGenerator(options(cwd));
+            assert.match(fs.readFileSync(path.join(cwd, "out", "pipeline.yaml"), "utf8"), /timeout_in_minutes: 0\n/);
+        });
+        it("a negative timeout: the step's file, label, key and the field, not an anyOf branch", async function () {
+            await failsCleanly(
+                workspace({ "a.yaml": "steps:\n- {label: slow, key: slow, source_file_dependencies: [vllm/], timeout_in_minutes: -5, commands: [x]}\n" }),
+                /^jobs\/a\.yaml: step "slow" \(key slow\): field timeout_in_minutes: the generated pipeline does not match the Buildkite pipeline schema: must be >= 0, not -5$/,
+            );
+        });
+        it("a retry rule with an unknown field", async function () {
+            await failsCleanly(
+                workspace({ "a.yaml": "steps:\n- {label: r, key: r, source_file_dependencies: [vllm/], retry: {automatic: [{exit_status: 1, limt: 2}]}, commands: [x]}\n" }),
+                /^jobs\/a\.yaml: step "r" \(key r\): field retry\.automatic\[1\]\.limt: .* is not a field Buildkite knows here$/,
+            );
+        });
     });
 
     it("writes the same bytes whatever order the file system lists the job files in", async function () {

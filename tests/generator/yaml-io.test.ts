@@ -8,6 +8,7 @@ import { BUILDKITE_KEY_MAX_LENGTH, BUILDKITE_KEY_PATTERN } from "../../generator
 import { GeneratorError } from "../../generator/errors";
 import { parseFastYaml } from "../../generator/fast-yaml";
 import { toYaml, validatePipeline, writeFileAtomic } from "../../generator/output";
+import { SCHEMA_DIFFERENCES, validationSchema } from "../../generator/schema-validator";
 import { parseYaml, parseYamlWithJsYaml, PYYAML_SCHEMA } from "../../generator/yaml";
 import { firstDifference } from "../../scripts/conformance";
 import { SHARED_COPY } from "../support/fixtures";
@@ -38,6 +39,17 @@ describe("generator YAML", function () {
             assert.throws(() => parseYaml("a: 1\na: 2\n", "jobs/x.yaml"), /duplicated mapping key \(line 2/);
         });
 
+        it("the fast reader takes, and agrees with js-yaml on, every real vLLM step file", function () {
+            const files = [...yamlFiles(path.join(SHARED, "fixtures", "vllm")), ...yamlFiles(path.join(SHARED, "fixtures", "vllm-amd"))];
+            assert.ok(files.length >= 60, `only ${files.length} real step files found`);
+            for (const file of files) {
+                const text = fs.readFileSync(file, "utf8");
+                const result = parseFastYaml(text);
+                assert.ok(result, `the fast reader gave up on ${path.relative(SHARED, file)}`);
+                assert.equal(firstDifference(parseYamlWithJsYaml(text, file), result.value), undefined, file);
+            }
+        });
+
         it("the fast reader agrees with js-yaml on every step file of the conformance cases", function () {
             const files = yamlFiles(path.join(SHARED, "conformance", "generator"));
             assert.ok(files.length > 100, `only ${files.length} step files found`);
@@ -53,30 +65,63 @@ describe("generator YAML", function () {
             assert.ok(fast / files.length > 0.9, `only ${fast} of ${files.length} files on the fast path`);
         });
 
-        const snippets: string[] = [
-            "a: 1\nb: -2\nc: +3\nd: 0\ne: ~\nf:\ng: null\nh: Null\n",
-            "k: 1.5\nl: 1e3\nm: 1_000\nn: 0x1f\no: 2001-12-14\np: 12:30\nq: .inf\nr: 2+\ns: 2 Node Test\n",
-            "a: 'it''s'\nb: \"tab\\tnl\\n\\u00e9\\x41\\\\\"\nc: '#not a comment'\nd: x #comment\ne: x#y\n",
-            "list:\n- a\n-   b\n- - c\n  - d\n-\n  e: 1\n- {x: [1, 2], 'y': \"z\"}\n- [a, -1, 'b c']\n- []\n- {}\n",
-            "nested:\n  deeper:\n    - k: v\n      k2: v2\n    - k: v3\nsame_indent:\n- 1\n- 2\nafter: x\n",
-            "lit: |\n  line 1\n    indented\n\n  line 3\nkeep: |+\n  a\n\nstrip: >-\n  folded\n  text\nclip: >\n  one\n",
-            "cmd:\n  - pytest -v -s kernels/\n      --ignore=a\n      --ignore=b\n  - next\n",
-            "q: \"pip install \\\n    'x>=1' \\\n    y\"\nfold: \"a\n  b\n\n  c\"\nsq: 'multi\n  line'\n",
-            "anchors:\n  base: &deps\n    - a\n    - b\n  again: *deps\n  scalar: &s v\n  ref: *s\n",
-            "weird keys:\n  \"quoted key\": 1\n  'single': 2\n  with space: 3\n  trailing   : 4\n",
-            "url: http://example.com/a:b\nrange: 1:2:3\ncolon_end: a:\n",
-            "empty_flow: {a: }\n",
-            "tabs:\tx\n",
-            "- top\n- level\n",
-            "<<: {a: 1}\n",
-            "a: !tag x\n",
-            "--- \na: 1\n",
-            "a: b: c\n",
-            "a:\n  - x\n   - y\n",
-            "y: yes\nn: no\nY: Yes\nN: No\n",
+        /**
+         * Snippets at the edges of the subset, each with what the fast reader must do: read it
+         * (and agree with js-yaml) or give up. A snippet marked "fast" fails when the reader bails.
+         */
+        const snippets: Array<[string, "fast" | "bail"]> = [
+            ["a: 1\nb: -2\nc: +3\nd: 0\ne: ~\nf:\ng: null\nh: Null\n", "fast"],
+            ["k: 1.5\nl: 1e3\nm: 1_000\nn: 0x1f\no: 2001-12-14\np: 12:30\nq: .inf\nr: 2+\ns: 2 Node Test\n", "bail"],
+            ["a: 'it''s'\nb: \"tab\\tnl\\n\\u00e9\\x41\\\\\"\nc: '#not a comment'\nd: x #comment\ne: x#y\n", "fast"],
+            ["list:\n- a\n-   b\n- - c\n  - d\n-\n  e: 1\n- {x: [1, 2], 'y': \"z\"}\n- [a, -1, 'b c']\n- []\n- {}\n", "fast"],
+            ["nested:\n  deeper:\n    - k: v\n      k2: v2\n    - k: v3\nsame_indent:\n- 1\n- 2\nafter: x\n", "fast"],
+            ["lit: |\n  line 1\n    indented\n\n  line 3\nkeep: |+\n  a\n\nstrip: >-\n  folded\n  text\nclip: >\n  one\n", "fast"],
+            ["cmd:\n  - pytest -v -s kernels/\n      --ignore=a\n      --ignore=b\n  - next\n", "fast"],
+            ["q: \"pip install \\\n    'x>=1' \\\n    y\"\nfold: \"a\n  b\n\n  c\"\nsq: 'multi\n  line'\n", "fast"],
+            ["anchors:\n  base: &deps\n    - a\n    - b\n  again: *deps\n  scalar: &s v\n  ref: *s\n", "fast"],
+            ["weird keys:\n  \"quoted key\": 1\n  'single': 2\n  with space: 3\n  trailing   : 4\n", "fast"],
+            ["url: http://example.com/a:b\nrange: 1:2:3\ncolon_end: a:\n", "bail"],
+            ["empty_flow: {a: }\n", "bail"],
+            ["tabs:\tx\n", "bail"],
+            ["- top\n- level\n", "fast"],
+            ["<<: {a: 1}\n", "bail"],
+            ["a: !tag x\n", "bail"],
+            ["--- \na: 1\n", "bail"],
+            ["a: b: c\n", "bail"],
+            ["a:\n  - x\n   - y\n", "bail"],
+            ["y: yes\nn: no\nY: Yes\nN: No\n", "fast"],
+            // Unicode whitespace is content, not trimmed
+            ["a: x\u00a0\nb: \u3000y\u3000\nc: z\u2028\n", "fast"],
+            ["k\u00a0: v\n", "fast"],
+            ["- [a\u00a0, b\u2003]\n", "fast"],
+            ["a: 'x\u00a0\n  y'\n", "fast"],
+            // keep chomping at end of file
+            ["a: |+\n  x\n\n", "fast"],
+            ["a: |+\n  x\n\n\n", "fast"],
+            ["a: |+\n  x", "fast"],
+            ["a: >+\n  x\n  y\n\n", "fast"],
+            ["a: |-\n  x\n\n", "fast"],
+            // spaces-only and leading empty lines in block scalars
+            ["a: |\n  x\n     \n  y\n", "fast"],
+            ["a: |\n\n  x\n", "fast"],
+            ["a: >\n  x\n\n  y\n   z\n  w\n", "fast"],
+            ["a: |\nb: 1\n", "fast"],
+            // anchors before compact keys / sequences, and circular aliases
+            ["- &a k: v\n- *a\n", "bail"],
+            ["- &a - x\n", "bail"],
+            ["- &a\n  - *a\n", "bail"],
+            ["a: &a &b x\n", "bail"],
+            // keys that resolve to other types
+            ["on: 1\n1: 2\n~: 3\n007: 4\n", "fast"],
+            ["on: 1\nyes: 2\n", "bail"],
+            // document markers and non-printable characters
+            ["a: 1\n...\n", "bail"],
+            ["a: x\u0001\n", "bail"],
+            ["a: \"\\q\"\n", "bail"],
+            ["- 2001-12-14 21:59:43.10 -5 :: y\n", "bail"],
         ];
-        snippets.forEach((snippet, index) => {
-            it(`the fast reader agrees with js-yaml or defers to it (snippet ${index + 1})`, function () {
+        snippets.forEach(([snippet, mode], index) => {
+            it(`the fast reader ${mode === "fast" ? "reads" : "defers to js-yaml on"} snippet ${index + 1}: ${JSON.stringify(snippet).slice(0, 40)}`, function () {
                 let reference: unknown;
                 let referenceError: string | undefined;
                 try {
@@ -85,11 +130,13 @@ describe("generator YAML", function () {
                     referenceError = (error as Error).message;
                 }
                 const result = parseFastYaml(snippet);
-                if (referenceError !== undefined) {
-                    assert.equal(result, undefined, `accepted what js-yaml rejects (${referenceError})`);
-                } else if (result) {
-                    assert.equal(firstDifference(reference, result.value), undefined);
+                if (mode === "bail") {
+                    assert.equal(result, undefined, "the fast reader should give up on this one");
+                    return;
                 }
+                assert.equal(referenceError, undefined, "a snippet for the fast path must be valid YAML");
+                assert.ok(result, "the fast reader gave up");
+                assert.equal(firstDifference(reference, result.value), undefined);
             });
         });
     });
@@ -165,10 +212,42 @@ describe("generator YAML", function () {
             ].join("\n"));
         });
 
-        it("validates against the Buildkite schema", function () {
+        it("validates against the Buildkite schema, naming the step and the field", function () {
             validatePipeline({ steps: [{ group: "G", steps: [{ label: "a", key: "a", commands: ["x"] }] }] });
-            assert.throws(() => validatePipeline({ steps: [{ group: "G", steps: [{ label: "a", commands: ["x"], no_such_field: 1 }] }] }), /Buildkite pipeline schema/);
-            assert.throws(() => validatePipeline({}), /Buildkite pipeline schema/);
+            const locate = (step: Record<string, unknown>) => ({ file: "jobs/a.yaml", step: String(step.label ?? step.block), key: String(step.key) });
+            assert.throws(
+                () => validatePipeline({ steps: [{ group: "G", steps: [{ label: "a", key: "a", commands: ["x"], no_such_field: 1 }] }] }, locate),
+                /jobs\/a\.yaml: step "a" \(key a\): field no_such_field: the generated pipeline does not match the Buildkite pipeline schema: is not a field Buildkite knows here$/,
+            );
+            assert.throws(
+                () => validatePipeline({ steps: [{ group: "G", steps: [{ block: "Run a", key: "block-a", depends_on: [], prompt: 3 }] }] }, locate),
+                /jobs\/a\.yaml: step "Run a" \(key block-a\): field prompt: .*must be of type string, not 3$/,
+            );
+            assert.throws(
+                () => validatePipeline({ steps: [{ group: "G", steps: [{ label: "a", key: "a", soft_fail: "maybe" }] }] }, locate),
+                /field soft_fail: .*must be one of \[true,false,"true","false"\], not "maybe"$/,
+            );
+            assert.throws(() => validatePipeline({}), /field steps: .*must be a list/);
+        });
+
+        it("keeps its schema overlay small, explicit and tied to the official schema", function () {
+            const official = JSON.parse(fs.readFileSync(path.join(SHARED, "schemas", "buildkite-pipeline.schema.json"), "utf8"));
+            const ours = validationSchema();
+            assert.ok(SCHEMA_DIFFERENCES.length <= 3, "a minimal set of differences");
+            const changed: string[] = [];
+            const compare = (a: unknown, b: unknown, at: string[]) => {
+                if (typeof a === "object" && a !== null && typeof b === "object" && b !== null) {
+                    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) compare((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], [...at, key]);
+                } else if (JSON.stringify(a) !== JSON.stringify(b)) changed.push(at.join("."));
+            };
+            compare(official, ours, []);
+            assert.deepEqual(changed, SCHEMA_DIFFERENCES.map((difference) => difference.path.join(".")), "only the listed paths differ");
+            for (const difference of SCHEMA_DIFFERENCES) {
+                const value = (root: unknown) => difference.path.reduce((node, part) => (node as Record<string, unknown>)[part], root);
+                assert.equal(value(official), difference.official, `the official schema no longer has ${difference.path.join(".")} = ${difference.official}`);
+                assert.equal(value(ours), difference.ours);
+                assert.ok(difference.reason.length > 20);
+            }
         });
 
         it("keeps its copy of the schema identical to the shared one, and the key rule in step with it", function () {
