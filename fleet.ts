@@ -14,7 +14,8 @@ import { loadCatalog, type Catalog } from "./catalog";
 import { problemsOf, ProblemsError } from "./lib/problems";
 import { didYouMean } from "./lib/suggest";
 import { buildAwsFleet } from "./aws";
-import { buildGcpFleet, gkeManagedClusters, planGcpStack, type GkeAgentCluster } from "./gcp";
+import { buildGcpFleet, gkeManagedClusters, planGcpStack, type GcpFleet } from "./gcp";
+import { agentTokenSecretOf } from "./gcp/layout";
 import { AgentStackK8s, layoutAgentStacks, readK8sSettings, type AgentStackInstall, type K8sSettings } from "./k8s";
 
 /** The config namespace of this project (`ci:cloud`, ...). */
@@ -44,17 +45,41 @@ export function unknownConfigKeys(stackConfig: Record<string, string>, declared:
 /** Outputs of a stack. */
 export type FleetOutputs = Record<string, pulumi.Input<unknown>>;
 
-/** The agent stacks of the clusters that serve queues: GKE clusters of the stack and external ones. */
-function installAgentStacks(installs: readonly AgentStackInstall[], settings: K8sSettings, gke: readonly GkeAgentCluster[]): Record<string, pulumi.Output<string>> {
+/**
+ * The agent stacks of the clusters that serve queues: GKE clusters of the stack and external ones.
+ * Each controller's token Secret is written from its Buildkite cluster's Secret Manager secret.
+ */
+function installAgentStacks(catalog: Catalog, installs: readonly AgentStackInstall[], settings: K8sSettings, gcp: GcpFleet): Record<string, pulumi.Output<string>> {
     const jobTokens = { hfToken: pulumi.secret(settings.hfToken), analyticsToken: pulumi.secret(settings.buildkiteAnalyticsToken) };
+    const tokens = new Map<string, pulumi.Output<string>>();
+    const tokenOf = (buildkiteCluster: string) => {
+        let token = tokens.get(buildkiteCluster);
+        if (!token) {
+            const secret = agentTokenSecretOf(catalog, buildkiteCluster);
+            if (!secret) throw new ProblemsError([`${catalog.file}: buildkiteClusters "${buildkiteCluster}": no Secret Manager secret to read the controllers' agent token from`]);
+            token = gcp.agentToken(secret.project, secret.secretId);
+            tokens.set(buildkiteCluster, token);
+        }
+        return token;
+    };
     const namespaces: Record<string, pulumi.Output<string>> = {};
     for (const install of installs) {
         const provider = install.external
             ? new kubernetes.Provider(`k8s-${install.cluster}`, { kubeconfig: pulumi.secret(install.external.kubeconfig), context: install.external.context })
-            : gke.find((cluster) => cluster.name === install.cluster)?.provider;
+            : gcp.clusters.find((cluster) => cluster.name === install.cluster)?.provider;
+        const agentTokens = Object.fromEntries(install.queues.map((queue) => [queue.agentTokenSecret, tokenOf(queue.buildkiteCluster)]));
         namespaces[install.cluster] = new AgentStackK8s(
             `agent-stack-${install.cluster}`,
-            { namespace: install.namespace, chartVersion: settings.agentStackK8sVersion, queues: install.queues, ...jobTokens },
+            {
+                cluster: install.cluster,
+                namespace: install.namespace,
+                chartVersion: settings.agentStackK8sVersion,
+                queues: install.queues,
+                placement: install.placement,
+                agentTokens,
+                keepLegacyRelease: settings.legacyAgentStackReleases.includes(install.cluster),
+                ...jobTokens,
+            },
             { provider },
         ).namespace;
     }
@@ -80,7 +105,7 @@ function buildFleet(cloud: Cloud, catalog: Catalog, stackFile: string): FleetOut
     const installs = k8s && gcp ? attempt(() => layoutAgentStacks(catalog, k8s, stackFile, gkeManagedClusters(gcp.layout))) : undefined;
     if (!k8s || !gcp || !installs) throw new ProblemsError(problems);
     const built = buildGcpFleet(catalog, gcp.settings, gcp.layout);
-    return { ...built.outputs, agentStackNamespaces: installAgentStacks(installs, k8s, built.clusters) };
+    return { ...built.outputs, agentStackNamespaces: installAgentStacks(catalog, installs, k8s, built) };
 }
 
 export function defineFleet(): FleetOutputs {

@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { clusterOf, queuesOf, type Catalog } from "../catalog";
+import { queuesOf, ssmTokenParameterOf, type Catalog } from "../catalog";
 import { ProblemsError } from "../lib/problems";
 import { ArtifactBucket } from "./artifact-bucket";
 import { BuildCacheRepository } from "./build-cache-repository";
@@ -140,7 +140,7 @@ export function buildAwsFleet(catalog: Catalog, stackFile: string): Record<strin
 
     const tokenParameters: Record<string, string[]> = {};
     for (const region of queueRegions) {
-        tokenParameters[region] = sorted(queues.filter((q) => q.region === region).map((q) => clusterOf(catalog, q).ssmTokenParameter));
+        tokenParameters[region] = sorted(queues.filter((q) => q.region === region).map((q) => ssmTokenParameterOf(catalog, q)));
     }
     return {
         elasticStacks: Object.fromEntries(queues.map((queue) => [queue.name, stackNameOf(queue.name)])),

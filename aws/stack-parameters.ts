@@ -3,7 +3,7 @@
  * functions. A queue is a short map merged over shared defaults, every value a string, as the
  * CloudFormation API wants them.
  */
-import { clusterOf, type AwsQueue, type Catalog, type Queue } from "../catalog";
+import { ssmTokenParameterOf, type AwsQueue, type Catalog, type Queue } from "../catalog";
 import type { AwsSettings } from "./settings";
 
 /** Capabilities the Elastic CI Stack needs: it creates named IAM roles and nests a SAM app. */
@@ -108,7 +108,7 @@ export function queueStackParameters(catalog: Catalog, queue: AwsQueue, settings
     const { scale } = queue;
     const aws = queue.aws ?? {};
     const own: Record<string, string | undefined> = {
-        BuildkiteAgentTokenParameterStorePath: clusterOf(catalog, queue).ssmTokenParameter,
+        BuildkiteAgentTokenParameterStorePath: ssmTokenParameterOf(catalog, queue),
         BuildkiteQueue: queue.name,
         InstanceTypes: queue.machine.type,
         MinSize: String(scale.min),

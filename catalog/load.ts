@@ -25,8 +25,10 @@ export class CatalogError extends ProblemsError {
 export const DEFAULT_CATALOG_PATH = path.join(__dirname, "queues.yaml");
 
 type RawQueue = Record<string, unknown> & { name: string; provider: Provider };
-interface RawCatalog extends Omit<Catalog, "file" | "queues" | "gkeClusters"> {
+interface RawCatalog extends Omit<Catalog, "file" | "queues" | "gkeClusters" | "buildkiteOrganizations" | "gcpProjects"> {
     gkeClusters?: Catalog["gkeClusters"];
+    buildkiteOrganizations?: Catalog["buildkiteOrganizations"];
+    gcpProjects?: Catalog["gcpProjects"];
     defaults?: Partial<Record<Provider, Record<string, unknown>>>;
     queues: RawQueue[];
 }
@@ -131,6 +133,8 @@ export function parseCatalog(text: string, file: string): Catalog {
     if (problems.length > 0) throw new CatalogError(problems);
     const catalog: Catalog = {
         file,
+        buildkiteOrganizations: rawCatalog.buildkiteOrganizations ?? {},
+        gcpProjects: rawCatalog.gcpProjects ?? {},
         machineTypes: rawCatalog.machineTypes,
         buildkiteClusters: rawCatalog.buildkiteClusters,
         gkeClusters: rawCatalog.gkeClusters ?? {},

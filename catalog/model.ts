@@ -44,19 +44,98 @@ export const MachineTypeSchema = Type.Object(
     { ...closed, description: "A machine type the fleet uses, with the accelerators it carries." },
 );
 
+const GCP_PROJECT_ID = "^[a-z][a-z0-9-]{4,28}[a-z0-9]$";
+const ZONE = "^[a-z]+-[a-z]+[0-9]+-[a-z]$";
+const SECRET_ID = "^[A-Za-z0-9_-]{1,255}$";
+const gcpProject = (description: string) => Type.String({ pattern: GCP_PROJECT_ID, description });
+const zone = (description: string) => Type.String({ pattern: ZONE, description });
+const secretId = (description: string) => Type.String({ pattern: SECRET_ID, description });
+/** A name with `{index}` where the VM's (or disk's) number goes, like `vllm-tpu-v6-ci-{index}`. */
+const indexedName = (description: string) => Type.String({ pattern: "^[a-z]([-a-z0-9]*\\{index\\}[-a-z0-9]*|[-a-z0-9]*)$", description });
+/** A deliberate choice, written as its one-line reason (shown in the adoption report). */
+const reason = (description: string) => text(description);
+
+export const BuildkiteOrganizationSchema = Type.Object(
+    {
+        description: Type.Optional(text("What the organization's pipelines are.")),
+        default: Type.Optional(Type.Boolean({ description: "The organization whose pipelines the generator routes; clusters that name no organization belong to it. Exactly one." })),
+        gcpSecrets: Type.Optional(
+            Type.Object(
+                {
+                    project: gcpProject("Project holding the organization's Secret Manager secrets (its clusters' agent tokens too)."),
+                    hfToken: secretId("Secret id of the Hugging Face token the organization's VM agents read."),
+                    analyticsToken: Type.Optional(secretId("Secret id of the Buildkite test analytics token, when the organization has one.")),
+                },
+                { ...closed, description: "Where the organization's secrets live in Secret Manager (names only; values are set out of band)." },
+            ),
+        ),
+        githubApp: Type.Optional(
+            Type.Object(
+                {
+                    appId: Type.String({ pattern: "^[0-9]+$", description: "GitHub App id." }),
+                    installationId: Type.String({ pattern: "^[0-9]+$", description: "Installation id of the app on the organization's repositories." }),
+                    pemSecret: Type.String({ pattern: "^[A-Za-z0-9_]+$", description: "Buildkite secret holding the app's private key (`buildkite-agent secret get`)." }),
+                },
+                { ...closed, description: "A GitHub App the agents clone private repositories with, through a git credential helper." },
+            ),
+        ),
+    },
+    { ...closed, description: "A Buildkite organization the fleet serves." },
+);
+
+export const MetricsExporterSchema = Type.Object(
+    {
+        project: gcpProject("Project the metrics are published to (and the VM runs in)."),
+        zone: zone("Zone of the exporter VM."),
+        name: text("Instance name."),
+        machineType: text("Machine type, like `e2-micro`."),
+        image: text("Boot image (an exact image: changing it replaces the VM)."),
+        version: Type.String({ pattern: "^[0-9]+\\.[0-9]+\\.[0-9]+$", description: "buildkite-agent-metrics release." }),
+    },
+    { ...closed, description: "A VM running buildkite-agent-metrics with the cluster's agent token, publishing its queues' metrics to Cloud Monitoring." },
+);
+
 export const BuildkiteClusterSchema = Type.Object(
     {
-        ssmTokenParameter: Type.String({ pattern: "^/[A-Za-z0-9_./-]+$", description: "SSM parameter (AWS) holding the cluster's agent token." }),
-        gcpSecretId: Type.String({ pattern: "^[A-Za-z0-9_-]{1,255}$", description: "Secret Manager secret id (GCP) holding the cluster's agent token." }),
+        organization: Type.Optional(text("Key of `buildkiteOrganizations`; absent: the default organization.")),
+        ssmTokenParameter: Type.Optional(Type.String({ pattern: "^/[A-Za-z0-9_./-]+$", description: "SSM parameter (AWS) holding the cluster's agent token; required when an AWS queue uses the cluster." })),
+        gcpSecretId: Type.Optional(secretId("Secret Manager secret id (GCP, in the organization's secrets project) holding the cluster's agent token; required when a GCP or Kubernetes queue uses the cluster.")),
+        kubernetesSecret: Type.Optional(
+            Type.String({ pattern: "^[a-z0-9]([-a-z0-9]{0,251}[a-z0-9])?$", description: "Kubernetes Secret (key BUILDKITE_AGENT_TOKEN) the program writes the agent token into for the agent-stack-k8s controllers; default: gcpSecretId." }),
+        ),
+        metricsExporter: Type.Optional(MetricsExporterSchema),
     },
     { ...closed, description: "A Buildkite cluster: its agent token lives in the cloud secret stores under these names; the program only handles the names." },
 );
 
+export const CacheBucketSchema = Type.Object(
+    {
+        name: text("Bucket name."),
+        location: text("Bucket location, like `us-central1`."),
+        deleteAfterDays: positiveInteger("Objects are deleted this many days after creation."),
+        anywhereCacheZones: Type.Optional(Type.Array(zone("Zone."), { uniqueItems: true, description: "Zones with an Anywhere Cache of the bucket (next to the TPUs that read it)." })),
+    },
+    { ...closed, description: "A Cloud Storage bucket CI jobs use as a cache." },
+);
+
+export const GcpProjectSchema = Type.Object(
+    {
+        description: Type.Optional(text("What the project holds.")),
+        network: Type.Optional(text("VPC network of the project's VMs and clusters (default `default`).")),
+        cacheBuckets: Type.Optional(Type.Array(CacheBucketSchema, { description: "Cache buckets of the project." })),
+    },
+    { ...closed, description: "A GCP project of the fleet (each gets one provider)." },
+);
+
 export const GkeClusterSchema = Type.Object(
     {
+        project: Type.Optional(gcpProject("Project of the cluster (default: the stack's `ci:gcpProject`).")),
         region: text("Region of the cluster."),
         zones: Type.Array(Type.String(), { uniqueItems: true, description: "Zones the node pools span." }),
         autopilot: Type.Optional(Type.Boolean({ description: "Autopilot cluster (no node pools of ours)." })),
+        defaultNodeServiceAccount: Type.Optional(
+            reason("Keep the queue pools on the project's default compute account, scopes and metadata as they run today (GKE replaces a pool whose account changes); the value is the reason."),
+        ),
     },
     { ...closed, description: "A GKE cluster of the fleet (gcp-prod)." },
 );
@@ -111,27 +190,74 @@ export const GkeQueueSettingsSchema = Type.Object(
     { ...closed, description: "GKE-only settings: one node pool per listed cluster." },
 );
 
+export const TpuGroupSchema = Type.Object(
+    {
+        project: gcpProject("Project of the VMs (a key of `gcpProjects`)."),
+        zone: zone("Zone, for example `us-east5-b`."),
+        count: nonNegativeInteger("Number of TPU VMs (slices); 0 keeps the group declared and empty."),
+        firstIndex: Type.Optional(nonNegativeInteger("Number of the first VM (default 0).")),
+        vmName: indexedName("VM names, `{index}` standing for the VM's number, like `vllm-tpu-v6-ci-{index}`."),
+        reserved: Type.Optional(Type.Boolean({ description: "Use reserved capacity." })),
+        spot: Type.Optional(Type.Boolean({ description: "Use spot capacity." })),
+        dataDisk: Type.Optional(
+            Type.Object(
+                {
+                    type: text("Disk type, for example `hyperdisk-balanced`."),
+                    sizeGb: positiveInteger("Size in GiB."),
+                    name: Type.Optional(indexedName("Disk names, like `tpu-disk-east5-b-{index}` (default: the VM's name and `-disk`).")),
+                },
+                { ...closed, description: "Data disk for Docker's data root." },
+            ),
+        ),
+        defaultServiceAccount: Type.Optional(
+            reason("Run the VMs as the project's default compute account, as they run today (a TPU VM's account cannot change without replacing it); the value is the reason. Absent: a least-privilege account of the queue."),
+        ),
+    },
+    { ...closed, description: "TPU VMs of one queue in one project and zone." },
+);
+
 export const TpuQueueSettingsSchema = Type.Object(
     {
         acceleratorType: text("TPU accelerator type, for example `v6e-8` or `tpu7x-16`."),
         runtimeVersion: text("TPU runtime version."),
-        zone: text("Zone, for example `us-east5-b`."),
-        count: positiveInteger("Number of TPU VMs (slices) serving the queue."),
-        reserved: Type.Optional(Type.Boolean({ description: "Use reserved capacity." })),
-        spot: Type.Optional(Type.Boolean({ description: "Use spot capacity." })),
-        dataDisk: Type.Optional(
-            Type.Object({ type: text("Disk type, for example `hyperdisk-balanced`."), sizeGb: positiveInteger("Size in GiB.") }, { ...closed, description: "Data disk for Docker's data root." }),
-        ),
+        groups: Type.Array(TpuGroupSchema, { minItems: 1, description: "Where the queue's VMs run: one entry per project and zone." }),
     },
     { ...closed, description: "TPU-only settings." },
 );
 
+export const GceInstancesSchema = Type.Object(
+    {
+        project: gcpProject("Project of the VMs."),
+        zone: zone("Zone of the VMs."),
+        count: nonNegativeInteger("Number of VMs."),
+        name: indexedName("VM names, like `vllm-ci-cpu-{index}`."),
+        address: Type.Optional(indexedName("Static external address of each VM, like `vllm-ci-cpu-{index}-ip`.")),
+    },
+    { ...closed, description: "Fixed VMs of one queue in one zone." },
+);
+
 export const GceQueueSettingsSchema = Type.Object(
     {
-        region: text("Region of the regional managed instance group."),
+        project: Type.Optional(gcpProject("Project of the builders (default: the stack's `ci:gcpProject`).")),
+        region: Type.Optional(text("Region of the regional managed instance group.")),
         preemptible: Type.Optional(Type.Boolean({ description: "Use preemptible (spot) instances." })),
+        image: Type.Optional(text("Boot image (default: Ubuntu 24.04 LTS). Fixed VMs replace on a change: pin the exact image.")),
+        diskType: Type.Optional(text("Boot disk type (default `pd-balanced`).")),
+        group: Type.Optional(
+            Type.Object(
+                {
+                    name: text("Name of the managed instance group."),
+                    baseInstanceName: text("Prefix of its instances' names."),
+                    templatePrefix: text("Prefix of its instance templates' names (a new template per change)."),
+                    zones: Type.Array(zone("Zone."), { minItems: 1, uniqueItems: true, description: "Zones the group spreads over (fixed when created)." }),
+                },
+                { ...closed, description: "The regional managed instance group, as named live." },
+            ),
+        ),
+        instances: Type.Optional(Type.Array(GceInstancesSchema, { minItems: 1, description: "Fixed VMs instead of a managed instance group." })),
+        defaultServiceAccount: Type.Optional(reason("Run the VMs as the project's default compute account, as they run today; the value is the reason.")),
     },
-    { ...closed, description: "GCE managed-instance-group settings (CPU builders)." },
+    { ...closed, description: "GCE settings: a regional managed instance group (CPU builders), or fixed VMs (`instances`)." },
 );
 
 export const K8sQueueSettingsSchema = Type.Object(
@@ -185,8 +311,8 @@ export const TpuQueueSchema = queueSchema(
 
 export const GceQueueSchema = queueSchema(
     "gce",
-    { stage: stage(), cluster: buildkiteCluster, region: informativeRegion, machine: QueueMachineSchema, scale: QueueScaleSchema, gce: GceQueueSettingsSchema },
-    "A queue of CPU builders in a regional managed instance group.",
+    { stage: stage(), cluster: buildkiteCluster, region: informativeRegion, machine: QueueMachineSchema, scale: Type.Optional(QueueScaleSchema), gce: GceQueueSettingsSchema },
+    "A queue of CPU builders: a regional managed instance group (sized by scale.min..max) or fixed VMs (gce.instances).",
 );
 
 export const K8sQueueSchema = queueSchema(
@@ -310,6 +436,8 @@ export const RoutingRuleSchema = Type.Object(
 
 /** The sections of the catalog besides queues and their defaults. */
 const CATALOG_SECTIONS = {
+    buildkiteOrganizations: Type.Optional(namedMap(BuildkiteOrganizationSchema, "Buildkite organizations, by slug; clusters name theirs in `organization`.")),
+    gcpProjects: Type.Optional(namedMap(GcpProjectSchema, "GCP projects of the fleet, by project id; GCP resources name theirs.")),
     machineTypes: namedMap(MachineTypeSchema, "Machine types the fleet uses, with their accelerators: each queue is checked against these."),
     buildkiteClusters: namedMap(BuildkiteClusterSchema, "Buildkite clusters, by key; queues name theirs in `cluster`."),
     gkeClusters: Type.Optional(namedMap(GkeClusterSchema, "GKE clusters (gcp-prod); GKE queues name the clusters they get a node pool in.")),
@@ -336,7 +464,7 @@ export const CatalogFileSchema = Type.Object(
 );
 
 /** The catalog as the program reads it: queues merged over their defaults. */
-export const CatalogSchema = Type.Object({ ...CATALOG_SECTIONS, gkeClusters: CATALOG_SECTIONS.gkeClusters, queues: Type.Array(QueueSchema) }, closed);
+export const CatalogSchema = Type.Object({ ...CATALOG_SECTIONS, queues: Type.Array(QueueSchema) }, closed);
 
 /** The JSON schema of the file for editors (`catalog/queues.schema.json`). */
 export function catalogFileJsonSchema(): Record<string, unknown> {

@@ -22,3 +22,38 @@ export function clusterOf(catalog: Catalog, queue: Queue): BuildkiteCluster {
     if (!cluster) throw new Error(`${catalog.file}: queue "${queue.name}" has no Buildkite cluster`);
     return cluster;
 }
+
+/** The default organization's key, or undefined when the catalog names no organization. */
+export function defaultOrganization(catalog: Catalog): string | undefined {
+    const entries = Object.entries(catalog.buildkiteOrganizations);
+    return (entries.find(([, org]) => org.default) ?? entries[0])?.[0];
+}
+
+/** The Buildkite organization a queue belongs to (its cluster's), or undefined in a catalog without organizations. */
+export function organizationOf(catalog: Catalog, queue: Queue): string | undefined {
+    const cluster = queue.cluster ? catalog.buildkiteClusters[queue.cluster] : undefined;
+    return cluster?.organization ?? defaultOrganization(catalog);
+}
+
+/**
+ * The name a queue's resources are declared under: the queue's name in the default organization,
+ * `<organization>-<name>` in another (a queue name is unique within its organization only).
+ */
+export function queueResourceName(catalog: Catalog, queue: Queue): string {
+    const organization = organizationOf(catalog, queue);
+    return organization === undefined || organization === defaultOrganization(catalog) ? queue.name : `${organization}-${queue.name}`;
+}
+
+/** The SSM parameter holding the agent token of an AWS queue's cluster; throws when the cluster has none. */
+export function ssmTokenParameterOf(catalog: Catalog, queue: Queue): string {
+    const parameter = clusterOf(catalog, queue).ssmTokenParameter;
+    if (!parameter) throw new Error(`${catalog.file}: buildkiteClusters "${queue.cluster}": no ssmTokenParameter for queue "${queue.name}"`);
+    return parameter;
+}
+
+/** The Secret Manager secret id of a queue's cluster's agent token; throws when the cluster has none. */
+export function gcpSecretIdOf(catalog: Catalog, queue: Queue): string {
+    const secret = clusterOf(catalog, queue).gcpSecretId;
+    if (!secret) throw new Error(`${catalog.file}: buildkiteClusters "${queue.cluster}": no gcpSecretId for queue "${queue.name}"`);
+    return secret;
+}

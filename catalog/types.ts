@@ -21,6 +21,12 @@ export type PluginKind = (typeof PLUGIN_KINDS)[number];
 
 export type MachineType = Static<typeof model.MachineTypeSchema>;
 export type BuildkiteCluster = Static<typeof model.BuildkiteClusterSchema>;
+export type BuildkiteOrganization = Static<typeof model.BuildkiteOrganizationSchema>;
+export type MetricsExporter = Static<typeof model.MetricsExporterSchema>;
+export type GcpProject = Static<typeof model.GcpProjectSchema>;
+export type CacheBucket = Static<typeof model.CacheBucketSchema>;
+export type TpuGroup = Static<typeof model.TpuGroupSchema>;
+export type GceInstances = Static<typeof model.GceInstancesSchema>;
 export type GkeCluster = Static<typeof model.GkeClusterSchema>;
 export type QueueMachine = Static<typeof model.QueueMachineSchema>;
 export type QueueScale = Static<typeof model.QueueScaleSchema>;
@@ -51,6 +57,10 @@ export type RoutingRule = Static<typeof model.RoutingRuleSchema>;
 export interface Catalog {
     /** File the catalog was read from (for messages). */
     file: string;
+    /** Buildkite organizations by slug (empty: one organization, unnamed). */
+    buildkiteOrganizations: Record<string, BuildkiteOrganization>;
+    /** GCP projects by id (empty: the stack's projects only). */
+    gcpProjects: Record<string, GcpProject>;
     machineTypes: Record<string, MachineType>;
     buildkiteClusters: Record<string, BuildkiteCluster>;
     gkeClusters: Record<string, GkeCluster>;

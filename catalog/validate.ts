@@ -8,7 +8,11 @@
  */
 import { didYouMean } from "../lib/suggest";
 import { DEFAULT_DEVICE } from "./routing";
+import { defaultOrganization, organizationOf } from "./queries";
 import type { Catalog, Queue, RoutingMatch, RoutingRule } from "./types";
+
+/** Providers whose agents read their token from GCP Secret Manager or a Kubernetes Secret. */
+const GCP_TOKEN_PROVIDERS: readonly string[] = ["gke", "tpu", "gce", "k8s"];
 
 /** The queues a rule may send to (both branches of a main/other target). */
 export function ruleTargets(rule: RoutingRule): string[] {
@@ -18,8 +22,31 @@ export function ruleTargets(rule: RoutingRule): string[] {
 function queueProblems(catalog: Catalog, queue: Queue): string[] {
     const problems: string[] = [];
     const where = `queue "${queue.name}"`;
-    if (queue.cluster !== undefined && !catalog.buildkiteClusters[queue.cluster]) {
+    const cluster = queue.cluster !== undefined ? catalog.buildkiteClusters[queue.cluster] : undefined;
+    if (queue.cluster !== undefined && !cluster) {
         problems.push(`${where}: field cluster: unknown Buildkite cluster "${queue.cluster}"${didYouMean(queue.cluster, Object.keys(catalog.buildkiteClusters))}`);
+    }
+    if (cluster && queue.provider === "aws" && !cluster.ssmTokenParameter) {
+        problems.push(`${where}: field cluster: Buildkite cluster "${queue.cluster}" has no ssmTokenParameter, which AWS agents read their token from`);
+    }
+    if (cluster && GCP_TOKEN_PROVIDERS.includes(queue.provider) && !cluster.gcpSecretId) {
+        problems.push(`${where}: field cluster: Buildkite cluster "${queue.cluster}" has no gcpSecretId, which ${queue.provider} agents read their token from`);
+    }
+    const projects = Object.keys(catalog.gcpProjects);
+    const knownProject = (project: string | undefined, field: string) => {
+        if (project !== undefined && projects.length > 0 && !projects.includes(project)) {
+            problems.push(`${where}: field ${field}: project "${project}" is not in gcpProjects${didYouMean(project, projects)}`);
+        }
+    };
+    if (queue.provider === "tpu") queue.tpu.groups.forEach((group, index) => knownProject(group.project, `tpu.groups[${index}].project`));
+    if (queue.provider === "gce") {
+        knownProject(queue.gce.project, "gce.project");
+        queue.gce.instances?.forEach((group, index) => knownProject(group.project, `gce.instances[${index}].project`));
+        if (queue.gce.instances && (queue.gce.group || queue.scale)) {
+            problems.push(`${where}: field gce.instances: fixed VMs take no group or scale (their number is each entry's count)`);
+        }
+        if (!queue.gce.instances && !queue.scale) problems.push(`${where}: field scale: a managed instance group needs scale.min and scale.max`);
+        if (!queue.gce.instances && !queue.gce.region) problems.push(`${where}: field gce.region: a managed instance group needs its region`);
     }
     if ("scale" in queue && queue.scale && queue.scale.min > queue.scale.max) {
         problems.push(`${where}: field scale.min: ${queue.scale.min} is greater than scale.max (${queue.scale.max})`);
@@ -58,13 +85,51 @@ function queueProblems(catalog: Catalog, queue: Queue): string[] {
     return problems;
 }
 
+/** Organizations, clusters and projects: every name they use exists, one organization is the default. */
+function sectionProblems(catalog: Catalog): string[] {
+    const problems: string[] = [];
+    const organizations = Object.keys(catalog.buildkiteOrganizations);
+    const defaults = organizations.filter((key) => catalog.buildkiteOrganizations[key].default);
+    if (organizations.length > 1 && defaults.length !== 1) {
+        problems.push(`buildkiteOrganizations: field default: exactly one organization is the default (the one the generator routes), not ${defaults.length}`);
+    }
+    const projects = Object.keys(catalog.gcpProjects);
+    for (const [key, cluster] of Object.entries(catalog.buildkiteClusters)) {
+        if (cluster.organization !== undefined && !catalog.buildkiteOrganizations[cluster.organization]) {
+            problems.push(`buildkiteClusters "${key}": field organization: unknown organization "${cluster.organization}"${didYouMean(cluster.organization, organizations)}`);
+        }
+        const exporter = cluster.metricsExporter?.project;
+        if (exporter && projects.length > 0 && !projects.includes(exporter)) {
+            problems.push(`buildkiteClusters "${key}": field metricsExporter.project: project "${exporter}" is not in gcpProjects${didYouMean(exporter, projects)}`);
+        }
+    }
+    for (const [key, organization] of Object.entries(catalog.buildkiteOrganizations)) {
+        const project = organization.gcpSecrets?.project;
+        if (project && projects.length > 0 && !projects.includes(project)) {
+            problems.push(`buildkiteOrganizations "${key}": field gcpSecrets.project: project "${project}" is not in gcpProjects${didYouMean(project, projects)}`);
+        }
+    }
+    for (const [key, cluster] of Object.entries(catalog.gkeClusters)) {
+        if (cluster.project && projects.length > 0 && !projects.includes(cluster.project)) {
+            problems.push(`gkeClusters "${key}": field project: project "${cluster.project}" is not in gcpProjects${didYouMean(cluster.project, projects)}`);
+        }
+    }
+    return problems;
+}
+
 /** Problems that make the catalog unusable. */
 export function catalogProblems(catalog: Catalog): string[] {
-    const problems: string[] = [];
+    const problems: string[] = sectionProblems(catalog);
+    // A queue name is unique within its organization; rules and AMI rollouts name queues of the default one.
+    const main = defaultOrganization(catalog);
     const byName = new Map<string, Queue>();
+    const seen = new Set<string>();
     for (const queue of catalog.queues) {
-        if (byName.has(queue.name)) problems.push(`queue "${queue.name}": field name: declared more than once`);
-        byName.set(queue.name, queue);
+        const organization = organizationOf(catalog, queue);
+        const key = `${organization ?? ""}\u0000${queue.name}`;
+        if (seen.has(key)) problems.push(`queue "${queue.name}": field name: declared more than once${organization ? ` in organization ${organization}` : ""}`);
+        seen.add(key);
+        if (organization === main) byName.set(queue.name, queue);
     }
     for (const queue of catalog.queues) problems.push(...queueProblems(catalog, queue));
 
@@ -160,9 +225,13 @@ export function lintProblems(catalog: Catalog): string[] {
     catalog.routing.forEach((rule, index) => {
         for (const target of ruleTargets(rule)) if (!routedTo.has(target)) routedTo.set(target, index + 1);
     });
+    const main = defaultOrganization(catalog);
     for (const queue of catalog.queues) {
-        const rule = routedTo.get(queue.name);
-        if (queue.reachedBy === "rules" && rule === undefined) {
+        // Rules route the default organization's pipelines; another organization's queues are named by its own.
+        const rule = organizationOf(catalog, queue) === main ? routedTo.get(queue.name) : undefined;
+        if (queue.reachedBy === "rules" && organizationOf(catalog, queue) !== main) {
+            problems.push(`queue "${queue.name}": field reachedBy: routing rules serve organization ${main}'s pipelines; mark it reachedBy: name`);
+        } else if (queue.reachedBy === "rules" && rule === undefined) {
             problems.push(`queue "${queue.name}": field reachedBy: no routing rule reaches this queue (add a rule, or mark it reachedBy: name)`);
         }
         if (queue.reachedBy === "name" && rule !== undefined) {

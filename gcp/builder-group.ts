@@ -1,37 +1,24 @@
 /**
  * BuilderGroup: the CPU builders of one `gce` queue: an instance template and a regional managed
- * instance group, scaled by the queue's unfinished Buildkite jobs (published to Cloud Monitoring
- * by buildkite-agent-metrics), between the catalog's min and max.
+ * instance group with the live names. A fixed-size group (scale.min = scale.max, as upstream runs
+ * them) has no autoscaler; a group that scales follows the queue's unfinished jobs as the
+ * cluster's own buildkite-agent-metrics exporter publishes them (`queueJobsMetric`).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import { agentReadableSecrets } from "./fleet-secrets";
 import type { BuilderLayout } from "./layout";
-import { dnsLabel } from "../lib/names";
 import { labelValue } from "./names";
+import { REGISTRY_HOSTS, vmStartupVariables } from "./agent-script";
 import { AGENT_PROJECT_ROLES, LeastPrivilegeServiceAccount } from "./service-account";
 import { agentTags, renderStartupScript } from "./startup-script";
 
-/** Image the builders boot. */
-export const BUILDER_IMAGE = "projects/ubuntu-os-cloud/global/images/family/ubuntu-2404-lts-amd64";
-
-/**
- * The autoscaler metric of a queue: buildkite-agent-metrics' Stackdriver backend publishes
- * `UnfinishedJobsCount` (scheduled + running) per queue; one builder per job.
- */
-export function queueJobsMetric(org: string, queue: string): { name: string; filter: string } {
-    return {
-        name: `custom.googleapis.com/buildkite/${org}/UnfinishedJobsCount`,
-        filter: `resource.type = "global" AND metric.label.Queue = "${queue}"`,
-    };
-}
-
 /** The CI registry, as the agents reach it. */
 export interface AgentRegistry {
+    /** Project of the registry. */
+    readonly project: string;
     /** Region of the registry. */
     readonly location: string;
-    /** Host agents log in to, like `us-central1-docker.pkg.dev`. */
-    readonly host: string;
     /** Repository id (an output, so bindings wait for the repository). */
     readonly repository: pulumi.Input<string>;
 }
@@ -39,20 +26,44 @@ export interface AgentRegistry {
 export interface BuilderGroupArgs {
     /** The queue's builders, from the catalog (`layoutGcpFleet`). */
     readonly layout: BuilderLayout;
-    /** Project of the builders (and of the secrets and registry they use). */
-    readonly project: string;
-    /** VPC network the builders join. */
-    readonly network: string;
-    /** Buildkite organization slug: the autoscaler's metric is named after it. */
-    readonly buildkiteOrg: string;
-    /** Secret id → `secretId` output of the fleet's secrets. */
+    /** `project/secretId` → `secretId` output of the fleet's secrets. */
     readonly secrets: Readonly<Record<string, pulumi.Input<string>>>;
-    /** Secret Manager id of the Hugging Face token. */
-    readonly hfTokenSecretId: string;
-    /** Secret Manager id of the test analytics token. */
-    readonly analyticsTokenSecretId: string;
     /** The registry the builders push test images to. */
     readonly registry: AgentRegistry;
+}
+
+/** The template's arguments (pure, so tests read them without mocks). */
+export function builderTemplateArgs(layout: BuilderLayout, serviceAccountEmail: pulumi.Input<string>): gcp.compute.InstanceTemplateArgs {
+    const queue = layout.queue.name;
+    return {
+        // A template is immutable: each change is a new one (prefix + suffix), created before the old one goes.
+        namePrefix: layout.group.templatePrefix,
+        project: layout.project,
+        description: `Buildkite CPU builders of queue ${queue}`,
+        machineType: layout.machineType,
+        disks: [{ boot: true, autoDelete: true, sourceImage: layout.image, diskSizeGb: layout.diskGb, diskType: layout.diskType }],
+        networkInterfaces: [{ network: layout.network, accessConfigs: [{}] }],
+        serviceAccount: { email: serviceAccountEmail, scopes: ["https://www.googleapis.com/auth/cloud-platform"] },
+        scheduling: layout.preemptible
+            ? { preemptible: true, automaticRestart: false, onHostMaintenance: "TERMINATE", provisioningModel: "SPOT" }
+            : { preemptible: false, automaticRestart: true, onHostMaintenance: "MIGRATE" },
+        shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true, enableVtpm: true },
+        metadata: {
+            "startup-script": renderStartupScript("builder", {
+                ...vmStartupVariables(layout, "%hostname", agentTags(queue)),
+                AGENT_ENVIRONMENT: "",
+                REGISTRY_HOSTS,
+            }),
+            "block-project-ssh-keys": "true",
+        },
+        labels: { "ci-queue": labelValue(queue) },
+    };
+}
+
+/** The group's rolling update: a new template reaches every builder, one zone's worth at a time, none lost. */
+export function builderUpdatePolicy(zones: number): gcp.types.input.compute.RegionInstanceGroupManagerUpdatePolicy {
+    // Regional groups take fixed surge/unavailable values of 0 or at least one per zone.
+    return { type: "PROACTIVE", minimalAction: "REPLACE", maxSurgeFixed: Math.max(zones, 1), maxUnavailableFixed: 0, instanceRedistributionType: "PROACTIVE" };
 }
 
 /**
@@ -66,8 +77,8 @@ export class BuilderGroup extends pulumi.ComponentResource {
     public readonly template: gcp.compute.InstanceTemplate;
     /** The regional managed instance group. */
     public readonly groupManager: gcp.compute.RegionInstanceGroupManager;
-    /** The autoscaler of the group. */
-    public readonly autoscaler: gcp.compute.RegionAutoscaler;
+    /** The autoscaler of the group, when it is not fixed-size. */
+    public readonly autoscaler?: gcp.compute.RegionAutoscaler;
     public readonly instanceGroup: pulumi.Output<string>;
     public readonly serviceAccountEmail: pulumi.Output<string>;
 
@@ -75,98 +86,73 @@ export class BuilderGroup extends pulumi.ComponentResource {
         super("ci:gcp:BuilderGroup", name, {}, opts);
         const { layout } = args;
         const queue = layout.queue.name;
+        const ids = [layout.secrets.agentToken, layout.secrets.hfToken, layout.secrets.analyticsToken].filter((id): id is string => !!id);
         const readable = agentReadableSecrets(
             `builder queue ${queue}`,
-            [layout.agentTokenSecretId, args.hfTokenSecretId, args.analyticsTokenSecretId],
+            ids.map((id) => `${layout.secrets.project}/${id}`),
             args.secrets,
         );
         const account = new LeastPrivilegeServiceAccount(
             `${name}-agent`,
             {
-                project: args.project,
+                project: layout.project,
                 accountId: layout.serviceAccountId,
                 description: `Buildkite agents of CPU builder queue ${queue}`,
+                // Builders write no metrics: the autoscaler's metric is the exporter's alone.
                 projectRoles: AGENT_PROJECT_ROLES,
-                readableSecrets: readable,
-                secretsProject: args.project,
+                readableSecrets: Object.fromEntries(Object.entries(readable).map(([ref, value]) => [ref.split("/").pop()!, value])),
+                secretsProject: layout.secrets.project,
                 // Builders push the test images of the queue's stage; the test repository holds no
                 // postmerge or release artifacts.
-                registry: { project: args.project, location: args.registry.location, repository: args.registry.repository, access: "write" },
+                registry: { project: args.registry.project, location: args.registry.location, repository: args.registry.repository, access: "write" },
             },
             { parent: this },
         );
         this.serviceAccount = account;
         this.serviceAccountEmail = account.email;
 
-        const template = new gcp.compute.InstanceTemplate(
-            name,
-            {
-                // No fixed name: a changed template is created before the old one is deleted.
-                project: args.project,
-                region: layout.region,
-                description: `Buildkite CPU builders of queue ${queue}`,
-                machineType: layout.machineType,
-                disks: [{ boot: true, autoDelete: true, sourceImage: BUILDER_IMAGE, diskSizeGb: layout.diskGb, diskType: "pd-balanced" }],
-                networkInterfaces: [{ network: args.network, accessConfigs: [{}] }],
-                serviceAccount: { email: account.email, scopes: ["https://www.googleapis.com/auth/cloud-platform"] },
-                scheduling: layout.preemptible
-                    ? { preemptible: true, automaticRestart: false, onHostMaintenance: "TERMINATE", provisioningModel: "SPOT" }
-                    : { preemptible: false, automaticRestart: true, onHostMaintenance: "MIGRATE" },
-                shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true, enableVtpm: true },
-                metadata: {
-                    "startup-script": renderStartupScript("builder", {
-                        QUEUE: queue,
-                        AGENT_NAME: "%hostname",
-                        AGENT_TAGS: agentTags(queue),
-                        SECRETS_PROJECT: args.project,
-                        AGENT_TOKEN_SECRET: layout.agentTokenSecretId,
-                        HF_TOKEN_SECRET: args.hfTokenSecretId,
-                        ANALYTICS_TOKEN_SECRET: args.analyticsTokenSecretId,
-                        DATA_DISK_DEVICE: "",
-                        REGISTRY_HOST: args.registry.host,
-                    }),
-                    "block-project-ssh-keys": "true",
-                },
-                labels: { "ci-queue": labelValue(queue) },
-            },
-            { parent: this, dependsOn: [account] },
-        );
+        const template = new gcp.compute.InstanceTemplate(name, builderTemplateArgs(layout, account.email), { parent: this, dependsOn: [account] });
         this.template = template;
 
+        const fixed = layout.minSize === layout.maxSize;
         const group = new gcp.compute.RegionInstanceGroupManager(
             name,
             {
-                name: dnsLabel(queue),
-                project: args.project,
+                name: layout.group.name,
+                project: layout.project,
                 region: layout.region,
-                baseInstanceName: dnsLabel(queue),
+                baseInstanceName: layout.group.baseInstanceName,
+                distributionPolicyZones: [...layout.group.zones],
                 versions: [{ name: "primary", instanceTemplate: template.selfLinkUnique }],
-                updatePolicy: { type: "OPPORTUNISTIC", minimalAction: "REPLACE", maxSurgeFixed: 0, maxUnavailableFixed: 3, instanceRedistributionType: "NONE" },
+                updatePolicy: builderUpdatePolicy(layout.group.zones.length),
+                ...(fixed ? { targetSize: layout.minSize } : {}),
             },
-            { parent: this, ignoreChanges: ["targetSize"], deleteBeforeReplace: true },
+            // An autoscaled group's size is the autoscaler's.
+            { parent: this, ...(fixed ? {} : { ignoreChanges: ["targetSize"] }) },
         );
         this.groupManager = group;
         this.instanceGroup = group.instanceGroup;
 
-        const metric = queueJobsMetric(args.buildkiteOrg, queue);
-        this.autoscaler = new gcp.compute.RegionAutoscaler(
-            name,
-            {
-                name: dnsLabel(queue),
-                project: args.project,
-                region: layout.region,
-                target: group.id,
-                autoscalingPolicy: {
-                    minReplicas: layout.minSize,
-                    maxReplicas: layout.maxSize,
-                    cooldownPeriod: 300,
-                    metrics: [{ ...metric, singleInstanceAssignment: 1 }],
-                    // Builders run jobs to completion: shrink slowly so a running job is rarely cut.
-                    scaleInControl: { maxScaledInReplicas: { fixed: 1 }, timeWindowSec: 900 },
+        if (!fixed && layout.metric) {
+            this.autoscaler = new gcp.compute.RegionAutoscaler(
+                name,
+                {
+                    name: layout.group.name,
+                    project: layout.project,
+                    region: layout.region,
+                    target: group.id,
+                    autoscalingPolicy: {
+                        minReplicas: layout.minSize,
+                        maxReplicas: layout.maxSize,
+                        cooldownPeriod: 300,
+                        metrics: [{ ...layout.metric, singleInstanceAssignment: 1 }],
+                        // Builders run jobs to completion: shrink slowly so a running job is rarely cut.
+                        scaleInControl: { maxScaledInReplicas: { fixed: 1 }, timeWindowSec: 900 },
+                    },
                 },
-            },
-            { parent: this, deleteBeforeReplace: true },
-        );
+                { parent: this, deleteBeforeReplace: true },
+            );
+        }
         this.registerOutputs({ instanceGroup: this.instanceGroup, serviceAccountEmail: this.serviceAccountEmail });
     }
 }

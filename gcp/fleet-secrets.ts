@@ -10,28 +10,28 @@ import { ProblemsError } from "../lib/problems";
 export interface FleetSecretsArgs {
     /** Project holding the secrets. */
     readonly project: string;
-    /** Secret ids: agent tokens per Buildkite cluster, HF token, analytics token. */
+    /** Secret ids: the agent tokens of Buildkite clusters, the HF and analytics tokens of organizations. */
     readonly secretIds: readonly string[];
 }
 
-/** The secrets agents read at boot, without values. Pass the project's provider in `opts.provider`. */
+/** The secrets of one project agents read at boot, without values. Pass the project's provider in `opts.provider`. */
 export class FleetSecrets extends pulumi.ComponentResource {
-    /** The secrets, by id. */
+    /** The secrets, by `project/secretId`. */
     public readonly secrets: Record<string, gcp.secretmanager.Secret> = {};
-    /** Secret id → the secret's `secretId` output, which orders IAM after creation. */
+    /** `project/secretId` → the secret's `secretId` output, which orders IAM after creation. */
     public readonly secretIds: Record<string, pulumi.Output<string>> = {};
 
     constructor(name: string, args: FleetSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ci:gcp:FleetSecrets", name, {}, opts);
         for (const secretId of [...new Set(args.secretIds)].sort()) {
             const secret = new gcp.secretmanager.Secret(
-                secretId,
-                { project: args.project, secretId, replication: { auto: {} }, labels: { purpose: "buildkite-ci" } },
+                `${args.project}-${secretId}`,
+                { project: args.project, secretId, replication: { auto: {} } },
                 // Deleting a secret loses the token set out of band: keep it unless removed on purpose.
                 { parent: this, protect: true },
             );
-            this.secrets[secretId] = secret;
-            this.secretIds[secretId] = secret.secretId;
+            this.secrets[`${args.project}/${secretId}`] = secret;
+            this.secretIds[`${args.project}/${secretId}`] = secret.secretId;
         }
         this.registerOutputs({ secretIds: this.secretIds });
     }

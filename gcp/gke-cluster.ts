@@ -1,7 +1,12 @@
 /**
- * GkeCiCluster: a GKE cluster of the fleet. Standard clusters are created without their default
- * node pool and get one NVIDIA L4 node pool per GKE queue; the Autopilot cluster has no pools of
- * ours. Exposes a Kubernetes provider built from the cluster's endpoint and CA.
+ * GkeCiCluster: a GKE cluster of the fleet. Standard clusters have no default node pool, one
+ * NVIDIA L4 node pool per GKE queue (tainted for that queue) and an untainted system pool for
+ * kube-dns and the agent-stack controllers; the Autopilot cluster has no pools of ours. Exposes a
+ * Kubernetes provider built from the cluster's endpoint and CA.
+ *
+ * The clusters and pools exist (upstream's `terraform/gcp`): every argument GKE cannot change in
+ * place (node service account, OAuth scopes, metadata, accelerators, preemptibility, shielded
+ * nodes, networking) keeps its live value, so that the adoption replaces no cluster or pool.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
@@ -13,28 +18,57 @@ import { QUEUE_NODE_LABEL, type GkeClusterLayout, type L4PoolLayout } from "./la
 
 const CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform";
 
+/** The OAuth scopes the live pools have (GKE's defaults); changing them replaces a pool. */
+export const LIVE_POOL_OAUTH_SCOPES = [
+    "https://www.googleapis.com/auth/logging.write",
+    "https://www.googleapis.com/auth/monitoring",
+    "https://www.googleapis.com/auth/devstorage.read_only",
+    "https://www.googleapis.com/auth/trace.append",
+    "https://www.googleapis.com/auth/service.management.readonly",
+    "https://www.googleapis.com/auth/servicecontrol",
+] as const;
+
 export interface GkeCiClusterArgs {
-    /** Project of the cluster. */
-    readonly project: string;
     /** The cluster and its pools, from the catalog (`layoutGcpFleet`). */
     readonly layout: GkeClusterLayout;
-    /** VPC network of the cluster. */
-    readonly network: string;
-    /** Least-privilege service account of the nodes (never the default compute account). */
+    /** Least-privilege service account of the nodes the program creates (and of every pool of a cluster that keeps none). */
     readonly nodeServiceAccount: pulumi.Input<string>;
+}
+
+/** What a queue pool's nodes run as: the live default account and its node config, or ours. */
+interface NodeIdentity {
+    readonly serviceAccount?: pulumi.Input<string>;
+    readonly oauthScopes: string[];
+    readonly metadata: Record<string, string>;
+    readonly tags: string[];
+    readonly labels: Record<string, string>;
+}
+
+function nodeIdentity(layout: Pick<GkeClusterLayout, "project" | "defaultNodeServiceAccount">, nodeServiceAccount: pulumi.Input<string>): NodeIdentity {
+    if (layout.defaultNodeServiceAccount) {
+        // As live (terraform/gcp): the default compute account, GKE's default scopes, the metadata
+        // and tags Terraform gave the nodes. All four replace the pool when changed.
+        return {
+            oauthScopes: [...LIVE_POOL_OAUTH_SCOPES],
+            metadata: { "disable-legacy-endpoints": "true", startup_script: "" },
+            tags: ["gke-node", `${layout.project}-gke`],
+            labels: { env: layout.project },
+        };
+    }
+    return { serviceAccount: nodeServiceAccount, oauthScopes: [CLOUD_PLATFORM_SCOPE], metadata: { "disable-legacy-endpoints": "true" }, tags: [], labels: {} };
 }
 
 /** The node pool arguments of one L4 pool (pure, so tests read them without mocks). */
 export function l4NodePoolArgs(
-    project: string,
     cluster: pulumi.Input<string>,
-    layout: Pick<GkeClusterLayout, "region" | "zones">,
+    layout: Pick<GkeClusterLayout, "project" | "region" | "zones" | "defaultNodeServiceAccount">,
     pool: L4PoolLayout,
     nodeServiceAccount: pulumi.Input<string>,
 ): gcp.container.NodePoolArgs {
+    const identity = nodeIdentity(layout, nodeServiceAccount);
     return {
         name: pool.name,
-        project,
+        project: layout.project,
         cluster,
         location: layout.region,
         nodeLocations: [...layout.zones],
@@ -48,28 +82,64 @@ export function l4NodePoolArgs(
             imageType: "COS_CONTAINERD",
             diskSizeGb: pool.diskGb,
             diskType: "pd-balanced",
-            serviceAccount: nodeServiceAccount,
-            oauthScopes: [CLOUD_PLATFORM_SCOPE],
-            metadata: { "disable-legacy-endpoints": "true" },
+            preemptible: false,
+            ...(identity.serviceAccount ? { serviceAccount: identity.serviceAccount } : {}),
+            oauthScopes: identity.oauthScopes,
+            metadata: identity.metadata,
+            ...(identity.tags.length > 0 ? { tags: identity.tags } : {}),
+            // Job pods cannot borrow the node's account through the metadata server.
             workloadMetadataConfig: { mode: "GKE_METADATA" },
-            shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
-            labels: { [QUEUE_NODE_LABEL]: pool.queue },
+            labels: { ...identity.labels, [QUEUE_NODE_LABEL]: pool.queue },
+            // Only the queue's job pods land here, so nothing else keeps an expensive node up.
             taints: [{ key: QUEUE_NODE_LABEL, value: pool.queue, effect: "NO_SCHEDULE" }],
             resourceLabels: { "ci-queue": labelValue(pool.queue) },
         },
     };
 }
 
+/** The system pool's arguments: small, untainted, on the fleet's own node account. */
+export function systemNodePoolArgs(
+    cluster: pulumi.Input<string>,
+    layout: Pick<GkeClusterLayout, "project" | "region" | "zones" | "systemPool">,
+    nodeServiceAccount: pulumi.Input<string>,
+): gcp.container.NodePoolArgs {
+    const pool = layout.systemPool!;
+    return {
+        name: pool.name,
+        project: layout.project,
+        cluster,
+        location: layout.region,
+        nodeLocations: [...layout.zones],
+        autoscaling: { totalMinNodeCount: pool.minNodes, totalMaxNodeCount: pool.maxNodes, locationPolicy: "BALANCED" },
+        management: { autoRepair: true, autoUpgrade: true },
+        nodeConfig: {
+            machineType: pool.machineType,
+            imageType: "COS_CONTAINERD",
+            diskSizeGb: pool.diskGb,
+            diskType: "pd-balanced",
+            serviceAccount: nodeServiceAccount,
+            oauthScopes: [CLOUD_PLATFORM_SCOPE],
+            metadata: { "disable-legacy-endpoints": "true" },
+            workloadMetadataConfig: { mode: "GKE_METADATA" },
+            shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+            labels: { "ci.vllm.ai/role": "system" },
+            resourceLabels: { "ci-role": "system" },
+        },
+    };
+}
+
 /**
- * A GKE cluster of the fleet with its L4 node pools, and a Kubernetes provider for it when it has
- * pools (the agent stack is installed through it, from `fleet.ts`). Pass the project's provider in
- * `opts.provider`.
+ * A GKE cluster of the fleet with its L4 node pools, its system pool, and a Kubernetes provider
+ * for it when it has pools (the agent stack is installed through it, from `fleet.ts`). Pass the
+ * project's provider in `opts.provider`.
  */
 export class GkeCiCluster extends pulumi.ComponentResource {
     /** The cluster. */
     public readonly cluster: gcp.container.Cluster;
-    /** Its node pools, by queue. */
+    /** Its queue node pools, by queue. */
     public readonly nodePools: Record<string, gcp.container.NodePool> = {};
+    /** The untainted pool of system pods and controllers. */
+    public readonly systemPool?: gcp.container.NodePool;
     public readonly clusterName: pulumi.Output<string>;
     public readonly endpoint: pulumi.Output<string>;
     /** Kubernetes provider of this cluster; only clusters with pools (queues to serve) get one. */
@@ -80,24 +150,14 @@ export class GkeCiCluster extends pulumi.ComponentResource {
         const { layout } = args;
         const common = {
             name: layout.key,
-            project: args.project,
+            project: layout.project,
             location: layout.region,
-            network: args.network,
-            releaseChannel: { channel: "REGULAR" },
-            // VPC-native networking, ranges chosen by GKE.
-            ipAllocationPolicy: {},
+            network: layout.network,
+            // A mistaken delete of a cluster takes every queue on it down.
             deletionProtection: true,
         };
         const cluster = layout.autopilot
-            ? new gcp.container.Cluster(
-                  name,
-                  {
-                      ...common,
-                      enableAutopilot: true,
-                      clusterAutoscaling: { autoProvisioningDefaults: { serviceAccount: args.nodeServiceAccount, oauthScopes: [CLOUD_PLATFORM_SCOPE] } },
-                  },
-                  { parent: this },
-              )
+            ? new gcp.container.Cluster(name, { ...common, enableAutopilot: true }, { parent: this })
             : new gcp.container.Cluster(
                   name,
                   {
@@ -105,24 +165,23 @@ export class GkeCiCluster extends pulumi.ComponentResource {
                       nodeLocations: [...layout.zones],
                       removeDefaultNodePool: true,
                       initialNodeCount: 1,
-                      // The short-lived default pool also runs as the least-privilege account.
-                      nodeConfig: {
-                          serviceAccount: args.nodeServiceAccount,
-                          oauthScopes: [CLOUD_PLATFORM_SCOPE],
-                          metadata: { "disable-legacy-endpoints": "true" },
-                      },
-                      workloadIdentityConfig: { workloadPool: `${args.project}.svc.id.goog` },
-                      enableShieldedNodes: true,
+                      // Job pods use no cloud identity of their own; GKE_METADATA on the pools hides the nodes'.
+                      workloadIdentityConfig: { workloadPool: `${layout.project}.svc.id.goog` },
                   },
-                  { parent: this, ignoreChanges: ["nodeConfig", "initialNodeCount"] },
+                  // The default pool is created and removed once; its settings never change again.
+                  { parent: this, ignoreChanges: ["nodeConfig", "initialNodeCount", "removeDefaultNodePool"] },
               );
         this.cluster = cluster;
         this.clusterName = cluster.name;
         this.endpoint = cluster.endpoint;
 
+        if (layout.systemPool) {
+            this.systemPool = new gcp.container.NodePool(`${name}-system`, systemNodePoolArgs(cluster.name, layout, args.nodeServiceAccount), { parent: this });
+        }
         for (const pool of layout.pools) {
-            this.nodePools[pool.queue] = new gcp.container.NodePool(`${name}-${pool.name}`, l4NodePoolArgs(args.project, cluster.name, layout, pool, args.nodeServiceAccount), {
+            this.nodePools[pool.queue] = new gcp.container.NodePool(pool.name, l4NodePoolArgs(cluster.name, layout, pool, args.nodeServiceAccount), {
                 parent: this,
+                // Node pool names are fixed (the live ones): a replaced pool must go first.
                 deleteBeforeReplace: true,
             });
         }
@@ -135,7 +194,8 @@ export class GkeCiCluster extends pulumi.ComponentResource {
                         .all([cluster.name, cluster.endpoint, cluster.masterAuth])
                         .apply(([clusterName, endpoint, auth]) => gkeKubeconfig(clusterName, endpoint, auth.clusterCaCertificate ?? "")),
                 },
-                { parent: this },
+                // The agent stack waits for the pool its controllers run on.
+                { parent: this, dependsOn: this.systemPool ? [this.systemPool] : [] },
             );
         }
         this.registerOutputs({ clusterName: this.clusterName, endpoint: this.endpoint });

@@ -1,20 +1,25 @@
 /**
- * The GCP part of the fleet (stack gcp-prod): GKE clusters with NVIDIA L4 pools, TPU agents, CPU
- * builders, the CI registry and the secrets agents read at boot. The agent stacks on the GKE
+ * The GCP part of the fleet (stack gcp-prod): GKE clusters with NVIDIA L4 pools, TPU groups, CPU
+ * builders and fixed CPU VMs, the metrics exporters, the CI registry, the cache buckets and the
+ * secrets agents read at boot, across every project of the catalog. The agent stacks on the GKE
  * clusters are installed by `fleet.ts` (through `k8s/`), like those on any other cluster.
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as gcp from "@pulumi/gcp";
 import * as kubernetes from "@pulumi/kubernetes";
 import * as tls from "@pulumi/tls";
 import type { Catalog } from "../catalog";
 import type { ManagedCluster } from "../k8s/layout";
+import { AgentVmGroup } from "./agent-vms";
 import { BuilderGroup } from "./builder-group";
+import { CacheBucket } from "./cache-bucket";
 import { FleetSecrets } from "./fleet-secrets";
 import { GkeCiCluster } from "./gke-cluster";
-import { gkeManagedClusters, layoutGcpFleet, REGISTRY_REGION } from "./layout";
+import { gcpQueueNames, gkeManagedClusters, layoutGcpFleet, REGISTRY_REGION } from "./layout";
+import { MetricsExporter } from "./metrics-exporter";
 import { GcpProviders } from "./providers";
 import { CiRegistry } from "./registry";
-import { GKE_NODE_PROJECT_ROLES, LeastPrivilegeServiceAccount } from "./service-account";
+import { DefaultAccountSecretAccess, EXPORTER_PROJECT_ROLES, GKE_NODE_PROJECT_ROLES, LeastPrivilegeServiceAccount } from "./service-account";
 import { readGcpSettings, type GcpSettings } from "./settings";
 import type { GcpFleetLayout } from "./layout";
 import { TpuAgentPool } from "./tpu-agent-pool";
@@ -28,10 +33,15 @@ export interface GkeAgentCluster extends ManagedCluster {
     readonly provider: kubernetes.Provider;
 }
 
-/** What the GCP stack built: its outputs, and the clusters whose agent stacks `fleet.ts` installs. */
+/** What the GCP stack built: its outputs, the clusters whose agent stacks `fleet.ts` installs, and how it reads agent tokens. */
 export interface GcpFleet {
     readonly outputs: Record<string, pulumi.Input<unknown>>;
     readonly clusters: readonly GkeAgentCluster[];
+    /**
+     * The agent token of a Buildkite cluster, read from its Secret Manager secret (a Pulumi
+     * secret): the controllers' Kubernetes Secrets are written from it, after the secret exists.
+     */
+    readonly agentToken: (project: string, secretId: string) => pulumi.Output<string>;
 }
 
 /** The stack's settings and layout, before any resource: throws every problem at once (`ProblemsError`). */
@@ -44,89 +54,113 @@ export function planGcpStack(catalog: Catalog, stackFile: string): { settings: G
 export function buildGcpFleet(catalog: Catalog, settings: GcpSettings, layout: GcpFleetLayout): GcpFleet {
     const managed = gkeManagedClusters(layout);
     const providers = new GcpProviders(layout.projects);
-    const shared = { provider: providers.forProject(settings.project) };
+    const inProject = (project: string) => ({ provider: providers.forProject(project) });
+    const shared = inProject(settings.project);
     const tlsProvider = new tls.Provider("tls");
 
     const registry = new CiRegistry("ci-registry", { project: settings.project, location: REGISTRY_REGION }, shared);
-    const secrets = new FleetSecrets(
-        "agent-secrets",
-        { project: settings.project, secretIds: [...layout.agentTokenSecretIds, settings.hfTokenSecretId, settings.analyticsTokenSecretId] },
-        shared,
-    );
-    const registryRef = { location: REGISTRY_REGION, host: registry.host, repository: registry.repositoryId };
+    const secretIds: Record<string, pulumi.Output<string>> = {};
+    const secretResources: Record<string, gcp.secretmanager.Secret> = {};
+    for (const project of [...new Set(layout.secrets.map((s) => s.project))].sort()) {
+        const secrets = new FleetSecrets(
+            `agent-secrets-${project}`,
+            { project, secretIds: layout.secrets.filter((s) => s.project === project).map((s) => s.secretId) },
+            inProject(project),
+        );
+        Object.assign(secretIds, secrets.secretIds);
+        Object.assign(secretResources, secrets.secrets);
+    }
 
-    const nodeAccount = new LeastPrivilegeServiceAccount(
-        "gke-l4-nodes",
-        {
-            project: settings.project,
-            accountId: "gke-ci-nodes",
-            description: "GKE nodes of the CI clusters (instead of the default compute account)",
-            projectRoles: GKE_NODE_PROJECT_ROLES,
-            readableSecrets: {},
-            secretsProject: settings.project,
-            registry: { project: settings.project, location: REGISTRY_REGION, repository: registry.repositoryId, access: "read" },
-        },
-        shared,
-    );
+    for (const { project, secrets } of layout.defaultAccountSecrets) {
+        const account = gcp.compute.getDefaultServiceAccountOutput({ project }, inProject(project));
+        new DefaultAccountSecretAccess(
+            `default-account-secrets-${project}`,
+            { project, email: account.email, secrets: Object.fromEntries(secrets.map((s) => [`${s.project}/${s.secretId}`, secretIds[`${s.project}/${s.secretId}`]])) },
+            inProject(project),
+        );
+    }
+
+    const nodeAccounts = new Map<string, LeastPrivilegeServiceAccount>();
+    const nodeAccountOf = (project: string) => {
+        let account = nodeAccounts.get(project);
+        if (!account) {
+            account = new LeastPrivilegeServiceAccount(
+                `gke-ci-nodes-${project}`,
+                {
+                    project,
+                    accountId: "gke-ci-nodes",
+                    description: "GKE nodes of the CI clusters (instead of the default compute account)",
+                    projectRoles: GKE_NODE_PROJECT_ROLES,
+                    readableSecrets: {},
+                    secretsProject: project,
+                    registry: { project: settings.project, location: REGISTRY_REGION, repository: registry.repositoryId, access: "read" },
+                },
+                inProject(project),
+            );
+            nodeAccounts.set(project, account);
+        }
+        return account;
+    };
 
     const clusters: GkeAgentCluster[] = [];
     const endpoints: Record<string, pulumi.Output<string>> = {};
     for (const clusterLayout of layout.gkeClusters) {
-        const cluster = new GkeCiCluster(
-            clusterLayout.key,
-            { project: settings.project, layout: clusterLayout, network: settings.network, nodeServiceAccount: nodeAccount.email },
-            shared,
-        );
+        const cluster = new GkeCiCluster(clusterLayout.key, { layout: clusterLayout, nodeServiceAccount: nodeAccountOf(clusterLayout.project).email }, inProject(clusterLayout.project));
         endpoints[clusterLayout.key] = cluster.endpoint;
         const served = managed.find((m) => m.name === clusterLayout.key);
         if (cluster.kubeProvider && served) clusters.push({ ...served, provider: cluster.kubeProvider });
     }
 
     const tpuVms: Record<string, readonly string[]> = {};
-    for (const pool of layout.tpuPools) {
-        tpuVms[pool.queue.name] = new TpuAgentPool(
-            pool.queue.name,
-            {
-                layout: pool,
-                network: settings.network,
-                sharedProject: settings.project,
-                secrets: secrets.secretIds,
-                hfTokenSecretId: settings.hfTokenSecretId,
-                analyticsTokenSecretId: settings.analyticsTokenSecretId,
-                registry: registryRef,
-            },
-            { providers: { gcp: providers.forProject(pool.project), tls: tlsProvider } },
-        ).vmNames;
+    for (const group of layout.tpuGroups) {
+        tpuVms[group.name] = new TpuAgentPool(group.name, { layout: group, secrets: secretIds }, { providers: { gcp: providers.forProject(group.project), tls: tlsProvider } }).vmNames;
     }
 
     const builders: Record<string, pulumi.Output<string>> = {};
+    const registryRef = { project: settings.project, location: REGISTRY_REGION, repository: registry.repositoryId };
     for (const builder of layout.builders) {
-        builders[builder.queue.name] = new BuilderGroup(
-            builder.queue.name,
-            {
-                layout: builder,
-                project: settings.project,
-                network: settings.network,
-                buildkiteOrg: settings.buildkiteOrg,
-                secrets: secrets.secretIds,
-                hfTokenSecretId: settings.hfTokenSecretId,
-                analyticsTokenSecretId: settings.analyticsTokenSecretId,
-                registry: registryRef,
-            },
-            shared,
-        ).instanceGroup;
+        builders[builder.name] = new BuilderGroup(builder.name, { layout: builder, secrets: secretIds, registry: registryRef }, inProject(builder.project)).instanceGroup;
     }
+    const fixedVms: Record<string, string[]> = {};
+    for (const group of layout.fixedVms) {
+        new AgentVmGroup(group.name, { layout: group, secrets: secretIds }, inProject(group.project));
+        fixedVms[group.name] = group.vms.map((vm) => vm.name);
+    }
+    for (const exporter of layout.exporters) {
+        const component = new MetricsExporter(`metrics-exporter-${exporter.cluster}`, { layout: exporter, tokenSecret: secretIds[`${exporter.tokenSecret.project}/${exporter.tokenSecret.secretId}`] }, inProject(exporter.project));
+        // The exporter runs as its project's default account: it alone writes the queues' metrics.
+        const account = gcp.compute.getDefaultServiceAccountOutput({ project: exporter.project }, inProject(exporter.project));
+        for (const role of EXPORTER_PROJECT_ROLES) {
+            new gcp.projects.IAMMember(
+                `metrics-exporter-${exporter.cluster}-${role.replace(/^roles\//, "")}`,
+                { project: exporter.project, role, member: pulumi.interpolate`serviceAccount:${account.email}` },
+                { parent: component },
+            );
+        }
+    }
+    for (const bucket of layout.buckets) new CacheBucket(`cache-${bucket.name}`, { layout: bucket }, inProject(bucket.project));
+
+    const agentToken = (project: string, secretId: string): pulumi.Output<string> => {
+        const secret = secretResources[`${project}/${secretId}`];
+        const version = gcp.secretmanager.getSecretVersionOutput(
+            { project, secret: secretId },
+            { ...inProject(project), ...(secret ? { dependsOn: [secret] } : {}) },
+        );
+        return pulumi.secret(version.secretData);
+    };
 
     return {
         clusters,
+        agentToken,
         outputs: {
-            queues: catalog.queues.filter((q) => ["gke", "tpu", "gce", "k8s"].includes(q.provider)).map((q) => q.name),
+            queues: gcpQueueNames(catalog),
             gkeClusterEndpoints: endpoints,
             tpuVms,
             builderGroups: builders,
+            fixedVms,
             registry: registry.url,
             // Secrets whose values are added out of band (see the README, GCP stack).
-            secretsToPopulate: Object.keys(secrets.secretIds),
+            secretsToPopulate: Object.keys(secretIds),
         },
     };
 }

@@ -24,14 +24,9 @@ export function agentServiceAccountId(queue: string): string {
     return fitName(`bk-${dnsLabel(queue)}`, 30);
 }
 
-/** Name of the TPU VM with this index in a queue's pool: stable per index. */
-export function tpuVmName(queue: string, index: number): string {
-    return fitName(`${dnsLabel(queue)}-${index}`, 61);
-}
-
-/** Name of a GKE node pool (at most 40 characters). */
-export function nodePoolName(queue: string): string {
-    return fitName(dnsLabel(queue), 40);
+/** A name from a catalog pattern: `{index}` becomes the VM's number (`vllm-tpu-v6-ci-{index}`, 3 → `vllm-tpu-v6-ci-3`). */
+export function indexedName(pattern: string, index: number): string {
+    return pattern.replace(/\{index\}/g, String(index));
 }
 
 /** A GCP label value (lowercase letters, digits, `_` and `-`, at most 63 characters). */

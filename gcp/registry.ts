@@ -2,11 +2,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 
-export const CI_REGISTRY = { repositoryId: "vllm-ci-test-repo-gcp", retentionDays: 7 } as const;
+/** The live repository (upstream's `terraform/gcp`): its id, description and cleanup policy. */
+export const CI_REGISTRY = { repositoryId: "vllm-ci-test-repo-gcp", description: "Hosting images for vLLM CI test", retentionDays: 7, policyId: "delete-old-images" } as const;
 
-/** The cleanup policy that deletes images older than `days`, tagged or not. */
+/** The cleanup policy that deletes images older than `days` (the live one: tagged or not). */
 export function imageRetentionPolicy(days: number): gcp.types.input.artifactregistry.RepositoryCleanupPolicy {
-    return { id: `delete-older-than-${days}-days`, action: "DELETE", condition: { tagState: "ANY", olderThan: `${days * 24 * 3600}s` } };
+    return { id: CI_REGISTRY.policyId, action: "DELETE", condition: { olderThan: `${days * 24 * 3600}s` } };
 }
 
 export interface CiRegistryArgs {
@@ -39,8 +40,7 @@ export class CiRegistry extends pulumi.ComponentResource {
                 location: args.location,
                 repositoryId: CI_REGISTRY.repositoryId,
                 format: "DOCKER",
-                description: "vLLM CI test images; images older than a week are deleted.",
-                cleanupPolicyDryRun: false,
+                description: CI_REGISTRY.description,
                 cleanupPolicies: [imageRetentionPolicy(CI_REGISTRY.retentionDays)],
             },
             { parent: this },

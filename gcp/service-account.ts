@@ -6,8 +6,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 
-/** Roles every VM agent needs to report its logs and metrics. */
-export const AGENT_PROJECT_ROLES = ["roles/logging.logWriter", "roles/monitoring.metricWriter"] as const;
+/**
+ * Roles every VM agent of ours needs: its logs. Not `monitoring.metricWriter`: the builders'
+ * autoscaling metric must come from the exporter alone, never from pull-request code.
+ */
+export const AGENT_PROJECT_ROLES = ["roles/logging.logWriter"] as const;
+/** The exporter publishes the queues' metrics. */
+export const EXPORTER_PROJECT_ROLES = ["roles/logging.logWriter", "roles/monitoring.metricWriter"] as const;
 /** The role Google recommends for GKE nodes instead of the default compute account. */
 export const GKE_NODE_PROJECT_ROLES = ["roles/container.defaultNodeServiceAccount"] as const;
 export const SECRET_ACCESSOR_ROLE = "roles/secretmanager.secretAccessor";
@@ -93,5 +98,35 @@ export class LeastPrivilegeServiceAccount extends pulumi.ComponentResource {
             );
         }
         this.registerOutputs({ email: this.email });
+    }
+}
+
+export interface DefaultAccountSecretAccessArgs {
+    /** Project whose default compute account the VMs run as. */
+    readonly project: string;
+    /** The account's email (`gcp.compute.getDefaultServiceAccount`). */
+    readonly email: pulumi.Input<string>;
+    /** `project/secretId` → the Secret's `secretId` output: the secrets it may read. */
+    readonly secrets: Readonly<Record<string, pulumi.Input<string>>>;
+}
+
+/**
+ * Read access to named secrets for a project's default compute account, which the adopted VMs
+ * run as (their account cannot change in place). Granted once per project and secret.
+ */
+export class DefaultAccountSecretAccess extends pulumi.ComponentResource {
+    public readonly members: Record<string, gcp.secretmanager.SecretIamMember> = {};
+
+    constructor(name: string, args: DefaultAccountSecretAccessArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("ci:gcp:DefaultAccountSecretAccess", name, {}, opts);
+        for (const [ref, secretId] of Object.entries(args.secrets).sort(([a], [b]) => (a < b ? -1 : 1))) {
+            const [secretsProject, id] = ref.split("/");
+            this.members[ref] = new gcp.secretmanager.SecretIamMember(
+                `${name}-reads-${secretsProject}-${id}`,
+                { project: secretsProject, secretId, role: SECRET_ACCESSOR_ROLE, member: pulumi.interpolate`serviceAccount:${args.email}` },
+                { parent: this },
+            );
+        }
+        this.registerOutputs({});
     }
 }

@@ -11,30 +11,21 @@ import { ProblemsError } from "../lib/problems";
 /** Config keys of the GCP stack (without the `ci:` namespace). */
 export const GCP_CONFIG_KEYS = {
     gcpProject: "gcpProject",
-    tpuProject: "tpuProject",
     gcpRegions: "gcpRegions",
     gkeNetwork: "gkeNetwork",
-    buildkiteOrg: "buildkiteOrg",
-    hfTokenSecretId: "hfTokenSecretId",
-    analyticsTokenSecretId: "analyticsTokenSecretId",
 } as const;
 
 /** Everything the GCP stack reads from its config. */
 export interface GcpSettings {
-    /** Project of the GKE clusters, CPU builders, registry and secrets. */
+    /**
+     * Project of the GKE clusters, CPU builders and registry, unless the catalog names another
+     * (TPU groups, fixed VMs and organizations' secrets always name theirs).
+     */
     readonly project: string;
-    /** Project of the TPU VMs (defaults to `project`). */
-    readonly tpuProject: string;
     /** Regions the stack may create resources in (a guard against a zone typo landing elsewhere). */
     readonly regions: readonly string[];
-    /** VPC network the clusters, builders and TPU VMs join. */
+    /** VPC network of the projects the catalog gives none (`gcpProjects.<p>.network`). */
     readonly network: string;
-    /** Buildkite organization slug (metric names of the builders' autoscaler). */
-    readonly buildkiteOrg: string;
-    /** Secret Manager secret id of the Hugging Face token. */
-    readonly hfTokenSecretId: string;
-    /** Secret Manager secret id of the Buildkite test analytics token. */
-    readonly analyticsTokenSecretId: string;
 }
 
 /** Settings that cannot be used: one line per problem, naming the stack file and the key. */
@@ -49,24 +40,16 @@ export type { ConfigReader };
 const GCP_PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 const GCP_REGION = /^[a-z]+-[a-z]+[0-9]+$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const SECRET_ID = /^[A-Za-z0-9_-]{1,255}$/;
 
 /** The settings of the GCP stack; throws SettingsError naming `stackFile` and each key. */
 export function readGcpSettings(get: ConfigReader, stackFile: string): GcpSettings {
     const problems: string[] = [];
     const { where, text, matching } = collectingReader(get, stackFile, problems);
     const K = GCP_CONFIG_KEYS;
-    const project = matching(K.gcpProject, GCP_PROJECT_ID, "a GCP project id");
-    // Unset, the TPU project is the main one: a missing main project is reported once, for its own key.
-    const tpuProject = get(K.tpuProject) === undefined ? project : matching(K.tpuProject, GCP_PROJECT_ID, "a GCP project id");
     const settings: GcpSettings = {
-        project,
-        tpuProject,
+        project: matching(K.gcpProject, GCP_PROJECT_ID, "a GCP project id"),
         regions: readRegions(text(K.gcpRegions), where(K.gcpRegions), problems),
         network: matching(K.gkeNetwork, DNS_LABEL, "a VPC network name", "default"),
-        buildkiteOrg: matching(K.buildkiteOrg, DNS_LABEL, "a Buildkite organization slug", "vllm"),
-        hfTokenSecretId: matching(K.hfTokenSecretId, SECRET_ID, "a Secret Manager secret id", "hf-token"),
-        analyticsTokenSecretId: matching(K.analyticsTokenSecretId, SECRET_ID, "a Secret Manager secret id", "buildkite-analytics-token"),
     };
     if (problems.length > 0) throw new SettingsError(problems);
     return settings;

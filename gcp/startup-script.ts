@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 
 /** Agent kinds with a startup template. */
-export const STARTUP_KINDS = { tpu: "tpu-agent", builder: "builder-agent" } as const;
+export const STARTUP_KINDS = { tpu: "tpu-agent", builder: "builder-agent", exporter: "metrics-exporter" } as const;
 export type StartupKind = keyof typeof STARTUP_KINDS;
 
 const TEMPLATE_DIR = path.join(__dirname, "startup");
@@ -26,21 +26,35 @@ export interface AgentScriptVariables {
     SECRETS_PROJECT: string;
     AGENT_TOKEN_SECRET: string;
     HF_TOKEN_SECRET: string;
+    /** Empty when the organization has no analytics token. */
     ANALYTICS_TOKEN_SECRET: string;
-    /** Device of the data disk Docker moves onto; empty when there is none. */
-    DATA_DISK_DEVICE: string;
+    /** Artifact Registry hosts docker logs in to, space separated. */
+    REGISTRY_HOSTS: string;
+    /** One extra `NAME=value` every job gets (empty: none). */
+    AGENT_ENVIRONMENT: string;
+    /** GitHub App the agents clone with (all three empty: none). */
+    GITHUB_APP_ID: string;
+    GITHUB_APP_INSTALLATION_ID: string;
+    GITHUB_APP_PEM_SECRET: string;
 }
 
 export interface TpuScriptVariables extends AgentScriptVariables {
+    /** Name of the data disk Docker moves onto (found as /dev/disk/by-id/google-<name>); empty when there is none. */
+    DATA_DISK_NAME: string;
     /** Secret holding a multi-host slice's private SSH key; empty on single-host slices. */
     SSH_KEY_SECRET: string;
     /** Its public key (not secret); empty on single-host slices. */
     SSH_PUBLIC_KEY: string;
 }
 
-export interface BuilderScriptVariables extends AgentScriptVariables {
-    /** Artifact Registry host the builder pushes to, like `us-central1-docker.pkg.dev`. */
-    REGISTRY_HOST: string;
+export type BuilderScriptVariables = AgentScriptVariables;
+
+export interface ExporterScriptVariables {
+    METRICS_VERSION: string;
+    /** Project the metrics are published to. */
+    METRICS_PROJECT: string;
+    SECRETS_PROJECT: string;
+    AGENT_TOKEN_SECRET: string;
 }
 
 /** A value as one single-quoted shell word. */
@@ -74,7 +88,8 @@ function readTemplate(file: string): string {
 /** The startup script of an agent of `kind`. */
 export function renderStartupScript(kind: "tpu", variables: TpuScriptVariables): string;
 export function renderStartupScript(kind: "builder", variables: BuilderScriptVariables): string;
-export function renderStartupScript(kind: StartupKind, variables: TpuScriptVariables | BuilderScriptVariables): string {
+export function renderStartupScript(kind: "exporter", variables: ExporterScriptVariables): string;
+export function renderStartupScript(kind: StartupKind, variables: TpuScriptVariables | BuilderScriptVariables | ExporterScriptVariables): string {
     return renderTemplate(readTemplate(`${STARTUP_KINDS[kind]}.sh.tmpl`), { ...variables }, readTemplate("common.sh"));
 }
 

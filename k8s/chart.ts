@@ -14,3 +14,6 @@ export const JOB_SECRETS = {
 
 /** Helm release names are DNS labels of at most 53 characters. */
 export const MAX_RELEASE_NAME = 53;
+
+/** The single release the fleet's clusters run today, installed by hand (`infra-k8s/install-buildkite-k8s.sh`). */
+export const LEGACY_RELEASE = { name: "agent-stack-k8s", namespace: "buildkite" } as const;

@@ -8,7 +8,7 @@ import { clusterOf, queuesOf, type Catalog, type Queue } from "../catalog";
 import { ProblemsError } from "../lib/problems";
 import { didYouMean } from "../lib/suggest";
 import type { ExternalCluster, K8sSettings } from "./settings";
-import type { AgentStackQueue, DedicatedPool } from "./values";
+import { releaseNameProblem, type AgentStackQueue, type ControllerPlacement, type DedicatedPool } from "./values";
 
 /** A cluster a cloud creates, with the node pools dedicated to queues (GKE today, EKS tomorrow). */
 export interface ManagedCluster {
@@ -16,6 +16,8 @@ export interface ManagedCluster {
     readonly name: string;
     /** The queues with a node pool of their own on this cluster. */
     readonly pools: readonly { readonly queue: string; readonly pool: DedicatedPool }[];
+    /** Labels of the untainted nodes the controllers must run on (the queue pools are tainted). */
+    readonly controllerNodeSelector?: Readonly<Record<string, string>>;
 }
 
 /** One install of the agent stack: a cluster, its namespace and the queues it serves. */
@@ -24,6 +26,8 @@ export interface AgentStackInstall {
     readonly cluster: string;
     readonly namespace: string;
     readonly queues: readonly AgentStackQueue[];
+    /** Where the controllers run (a managed cluster's system pool; external clusters: anywhere). */
+    readonly placement: ControllerPlacement;
     /** Set for clusters this program does not create (reached through their kubeconfig). */
     readonly external?: ExternalCluster;
 }
@@ -47,15 +51,20 @@ export function planAgentStacks(
 ): { installs: AgentStackInstall[]; problems: string[] } {
     const problems: string[] = [];
     const badSecrets = new Set<string>();
-    const agentQueue = (queue: Queue, pool?: DedicatedPool): AgentStackQueue => {
-        const secret = clusterOf(catalog, queue).gcpSecretId;
+    const agentQueue = (queue: Queue, cluster: string, pool?: DedicatedPool): AgentStackQueue => {
+        const buildkiteCluster = clusterOf(catalog, queue);
+        const secret = buildkiteCluster.kubernetesSecret ?? buildkiteCluster.gcpSecretId ?? "";
         if (!DNS_SUBDOMAIN.test(secret) && !badSecrets.has(secret)) {
             badSecrets.add(secret);
-            problems.push(`${catalog.file}: buildkiteClusters "${queue.cluster}": field gcpSecretId: "${secret}" must also be a Kubernetes Secret name (lowercase letters, digits, -)`);
+            const field = buildkiteCluster.kubernetesSecret ? "kubernetesSecret" : "gcpSecretId";
+            problems.push(`${catalog.file}: buildkiteClusters "${queue.cluster}": field ${field}: "${secret}" must also be a Kubernetes Secret name (lowercase letters, digits, -); set kubernetesSecret`);
         }
+        const tooLong = releaseNameProblem(queue.name, cluster);
+        if (tooLong) problems.push(`${catalog.file}: ${tooLong}`);
         return {
             name: queue.name,
             agentTokenSecret: secret,
+            buildkiteCluster: queue.cluster ?? "",
             maxInFlight: "scale" in queue ? queue.scale?.max : undefined,
             ...(pool ? { dedicatedPool: pool } : {}),
         };
@@ -66,9 +75,10 @@ export function planAgentStacks(
         if (cluster.pools.length === 0) continue;
         const queues = cluster.pools.flatMap(({ queue, pool }) => {
             const found = byName.get(queue);
-            return found ? [agentQueue(found, pool)] : [];
+            return found ? [agentQueue(found, cluster.name, pool)] : [];
         });
-        installs.push({ cluster: cluster.name, namespace: settings.agentStackNamespace, queues });
+        const placement = cluster.controllerNodeSelector ? { nodeSelector: cluster.controllerNodeSelector } : {};
+        installs.push({ cluster: cluster.name, namespace: settings.agentStackNamespace, queues, placement });
     }
 
     // Every cluster a queue names must be listed (a queue never silently loses its controller), and
@@ -90,7 +100,7 @@ export function planAgentStacks(
             problems.push(`${stackFile}: config ci:externalClusters[${index}]: cluster "${cluster.name}" serves no queue of ${catalog.file} (no k8s.cluster names it)`);
             return;
         }
-        installs.push({ cluster: cluster.name, namespace: cluster.namespace, queues: served.map((queue) => agentQueue(queue)), external: cluster });
+        installs.push({ cluster: cluster.name, namespace: cluster.namespace, queues: served.map((queue) => agentQueue(queue, cluster.name)), placement: {}, external: cluster });
     });
     return { installs, problems };
 }

@@ -24,6 +24,7 @@ export const K8S_CONFIG_KEYS = {
     externalKubeconfigs: "externalKubeconfigs",
     hfToken: "hfToken",
     buildkiteAnalyticsToken: "buildkiteAnalyticsToken",
+    legacyAgentStackReleases: "legacyAgentStackReleases",
 } as const;
 
 /**
@@ -56,6 +57,11 @@ export interface K8sSettings {
     readonly hfToken: string;
     /** Analytics token for the job pods' `buildkite-analytics-token-secret` (secret). */
     readonly buildkiteAnalyticsToken: string;
+    /**
+     * Clusters whose old single release (`agent-stack-k8s`) still runs: the program declares it,
+     * untouched, so it can be imported; removing a cluster from the list retires it.
+     */
+    readonly legacyAgentStackReleases: readonly string[];
 }
 
 /** Settings that cannot be used: one line per problem, naming the stack file and the key. */
@@ -82,9 +88,27 @@ export function readK8sSettings(get: ConfigReader, stackFile: string): K8sSettin
         externalClusters: readExternalClusters(get, stackFile, agentStackNamespace, problems),
         hfToken: text(K.hfToken),
         buildkiteAnalyticsToken: text(K.buildkiteAnalyticsToken),
+        legacyAgentStackReleases: readNameList(get(K.legacyAgentStackReleases), `${stackFile}: config ci:${K.legacyAgentStackReleases}`, problems),
     };
     if (problems.length > 0) throw new K8sSettingsError(problems);
     return settings;
+}
+
+/** A JSON list of cluster names (absent: empty). */
+function readNameList(raw: string | undefined, where: string, problems: string[]): string[] {
+    if (raw === undefined || raw === "") return [];
+    let list: unknown;
+    try {
+        list = JSON.parse(raw);
+    } catch {
+        problems.push(`${where}: not valid JSON`);
+        return [];
+    }
+    if (!Array.isArray(list) || !list.every((name) => typeof name === "string" && DNS_LABEL.test(name))) {
+        problems.push(`${where}: must be a list of cluster names (lowercase letters, digits, -)`);
+        return [];
+    }
+    return list as string[];
 }
 
 /**

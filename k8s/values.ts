@@ -22,34 +22,54 @@ export interface AgentStackQueue {
     /** The Buildkite queue tag the controller takes jobs from. */
     readonly name: string;
     /**
-     * Existing Kubernetes Secret, in the stack's namespace, whose `BUILDKITE_AGENT_TOKEN` key holds
-     * the agent token of the queue's Buildkite cluster. Created out of band: never a plain value.
+     * Kubernetes Secret, in the stack's namespace, whose `BUILDKITE_AGENT_TOKEN` key holds the
+     * agent token of the queue's Buildkite cluster. The agent stack creates it from the token it
+     * is given (`AgentStackK8sArgs.agentTokens`), never from a plain value.
      */
     readonly agentTokenSecret: string;
+    /** The queue's Buildkite cluster (a key of the catalog's `buildkiteClusters`): whose token that is. */
+    readonly buildkiteCluster: string;
     /** Most jobs the controller runs at once; absent: the chart's default. */
     readonly maxInFlight?: number;
     /** The node pool the queue's job pods are pinned to, when it has one of its own. */
     readonly dedicatedPool?: DedicatedPool;
 }
 
-/** The Helm release name of a queue's controller. */
-export function releaseName(queue: string): string {
-    const name = `agent-stack-${dnsLabel(queue)}`;
-    if (name.length > MAX_RELEASE_NAME) throw new Error(`queue "${queue}": Helm release name ${name} is longer than ${MAX_RELEASE_NAME} characters`);
-    return name;
+/**
+ * The Helm release of a queue's controller on a cluster, which is also the controller's id: the
+ * chart registers it with Buildkite as the stack key, and two controllers sharing one id "may both
+ * reserve the same job". The same queue served on two clusters gets two ids. The chart's full name
+ * is forced to the release name (`fullnameOverride`), so the id is exactly this.
+ */
+export function releaseName(queue: string, cluster: string): string {
+    return `${dnsLabel(queue)}-${dnsLabel(cluster)}`;
 }
 
-/** Checks a set of queues can share one namespace; returns the problem, if any. */
-export function queueSetProblem(queues: readonly AgentStackQueue[]): string | undefined {
+/** The problem with a release name, if any (Helm: a DNS label of at most 53 characters). */
+export function releaseNameProblem(queue: string, cluster: string): string | undefined {
+    const name = releaseName(queue, cluster);
+    return name.length > MAX_RELEASE_NAME ? `queue "${queue}" on cluster ${cluster}: controller id ${name} is longer than Helm's ${MAX_RELEASE_NAME} characters` : undefined;
+}
+
+/** Checks a set of queues can share one namespace of one cluster; returns the problem, if any. */
+export function queueSetProblem(queues: readonly AgentStackQueue[], cluster: string): string | undefined {
     if (queues.length === 0) return "no queues to serve";
     const byRelease = new Map<string, string>();
     for (const queue of queues) {
-        const release = releaseName(queue.name);
+        const tooLong = releaseNameProblem(queue.name, cluster);
+        if (tooLong) return tooLong;
+        const release = releaseName(queue.name, cluster);
         const other = byRelease.get(release);
         if (other !== undefined) return `queues "${other}" and "${queue.name}" map to the same Helm release ${release}`;
         byRelease.set(release, queue.name);
     }
     return undefined;
+}
+
+/** Where the controllers run: the node selector and tolerations of the controller pods. */
+export interface ControllerPlacement {
+    readonly nodeSelector?: Readonly<Record<string, string>>;
+    readonly tolerations?: readonly Readonly<Record<string, string>>[];
 }
 
 /**
@@ -70,12 +90,18 @@ export function dedicatedPoolPatch(queue: string, pool: DedicatedPool): Record<s
     };
 }
 
-/** The values of the release serving `queue` (merged by Helm over the chart's values.yaml). */
-export function agentStackValues(queue: AgentStackQueue): Record<string, unknown> {
+/** The values of the release serving `queue` on `cluster` (merged by Helm over the chart's values.yaml). */
+export function agentStackValues(queue: AgentStackQueue, cluster: string, placement: ControllerPlacement = {}): Record<string, unknown> {
     const config: Record<string, unknown> = { tags: [`queue=${queue.name}`] };
     if (queue.maxInFlight !== undefined) config["max-in-flight"] = queue.maxInFlight;
     if (queue.dedicatedPool) config["pod-spec-patch"] = dedicatedPoolPatch(queue.name, queue.dedicatedPool);
-    return { agentStackSecret: queue.agentTokenSecret, config };
+    return {
+        fullnameOverride: releaseName(queue.name, cluster),
+        agentStackSecret: queue.agentTokenSecret,
+        ...(placement.nodeSelector ? { nodeSelector: { ...placement.nodeSelector } } : {}),
+        ...(placement.tolerations ? { tolerations: placement.tolerations.map((t) => ({ ...t })) } : {}),
+        config,
+    };
 }
 
 /** The chart a release installs (shown in the README and plan). */

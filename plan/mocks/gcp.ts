@@ -41,6 +41,9 @@ export const gcpOutputs: Record<string, OutputMock> = {
         selfLink: `https://www.googleapis.com/compute/v1/projects/${projectOf(inputs)}/zones/${inputs.zone}/disks/${inputs.name ?? name}`,
     }),
     "gcp:tpu/v2Vm:V2Vm": (name, inputs) => ({ state: "READY", networkEndpoints: [{ ipAddress: "10.0.0.2", port: 8470 }] }),
+    "gcp:compute/address:Address": (name, inputs) => ({ address: "198.51.100.7" }),
+    "gcp:compute/instance:Instance": (name, inputs) => ({ instanceId: "1000000000000000001" }),
+    "gcp:storage/bucket:Bucket": (name, inputs) => ({ name: inputs.name ?? name, url: `gs://${inputs.name ?? name}` }),
     "tls:index/privateKey:PrivateKey": () => ({
         publicKeyOpenssh: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockPublicKeyOfTheTpuWorkersMockMockMock\n",
         privateKeyOpenssh: MOCK_PRIVATE_KEY,
@@ -48,4 +51,19 @@ export const gcpOutputs: Record<string, OutputMock> = {
     }),
 };
 
-export const gcpCalls: Record<string, CallMock> = {};
+/** What the plan shows as a secret version read from Secret Manager: a marker tests look for in plaintext inputs. */
+export const MOCK_SECRET_DATA = "mock-secret-manager-value-never-in-plaintext";
+
+export const gcpCalls: Record<string, CallMock> = {
+    // The real address is `<project number>-compute@developer.gserviceaccount.com`.
+    "gcp:compute/getDefaultServiceAccount:getDefaultServiceAccount": (inputs) => ({
+        email: `${inputs.project ?? "mock-project"}-compute@developer.gserviceaccount.com`,
+        project: inputs.project,
+    }),
+    "gcp:secretmanager/getSecretVersion:getSecretVersion": (inputs) => ({
+        secret: inputs.secret,
+        project: inputs.project,
+        version: "1",
+        secretData: MOCK_SECRET_DATA,
+    }),
+};
