@@ -18,10 +18,12 @@ import { renderAdoption, secretLeaks } from "./outputs";
 import { adoptableStacks, stackAdoption } from "./stacks";
 import { readTerraformStates, TerraformStateError } from "./terraform-state";
 
-const USAGE = `usage: npm run adopt -- STACK --terraform-state FILE [--terraform-state FILE ...] [--out DIR] [--strict]
+const USAGE = `usage: npm run adopt -- STACK --terraform-state FILE [--terraform-state FILE ...] [--live-inventory FILE] [--out DIR] [--strict]
 
 Matches the offline plan of STACK with raw Terraform states (terraform state pull) and writes the
 Pulumi import file, the adoption report and the Terraform handover to DIR (default out/adopt).
+  --live-inventory FILE  objects that exist outside Terraform, as the stack's rules read them
+                         (gcp-prod: {"<kube context>": ["namespace/buildkite", "secret/buildkite/hf-token-secret", ...]})
   --strict   exit 1 when any created, replaced, left or different resource has no reason
   --help     this text`;
 
@@ -37,6 +39,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
                 allowPositionals: true,
                 options: {
                     "terraform-state": { type: "string", multiple: true },
+                    "live-inventory": { type: "string" },
                     out: { type: "string" },
                     strict: { type: "boolean" },
                     help: { type: "boolean" },
@@ -51,8 +54,22 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
         }
         if (parsed.positionals.length !== 1) throw new UsageError(`name one stack (${adoptableStacks().join(", ")})\n${USAGE}`);
         const stack = parsed.positionals[0];
-        const rules = stackAdoption(stack);
-        if (!rules) throw new UsageError(`stack ${stack} has no adoption rules (adoptable: ${adoptableStacks().join(", ")})`);
+        if (!adoptableStacks().includes(stack)) throw new UsageError(`stack ${stack} has no adoption rules (adoptable: ${adoptableStacks().join(", ")})`);
+        const inventoryFile = parsed.values["live-inventory"];
+        let liveInventory: unknown;
+        if (inventoryFile !== undefined) {
+            try {
+                liveInventory = JSON.parse(fs.readFileSync(inventoryFile, "utf8"));
+            } catch (error) {
+                throw new UsageError(`--live-inventory ${inventoryFile}: ${(error as Error).message.split("\n")[0]}`);
+            }
+        }
+        let rules;
+        try {
+            rules = stackAdoption(stack, { liveInventory })!;
+        } catch (error) {
+            throw new UsageError(`--live-inventory ${inventoryFile}: ${(error as Error).message}`);
+        }
         const stateFiles = parsed.values["terraform-state"] ?? [];
         if (stateFiles.length === 0) throw new UsageError(`give at least one --terraform-state FILE\n${USAGE}`);
         const outDir = path.resolve(parsed.values.out ?? path.join("out", "adopt"));

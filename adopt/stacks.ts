@@ -4,12 +4,27 @@
  */
 import type { StackAdoption } from "./engine";
 import { awsAdoption } from "./aws";
-import { gcpAdoption } from "./gcp";
+import { gcpAdoption, type KubernetesInventory } from "./gcp";
 
-const ADOPTIONS: Readonly<Record<string, (stack: string) => StackAdoption>> = {
-    "aws-prod": awsAdoption,
-    "gcp-prod": gcpAdoption,
+/** What the CLI hands a stack's rules besides the states. */
+export interface AdoptionOptions {
+    /** A live inventory of objects no Terraform state holds (`--live-inventory FILE`, parsed JSON). */
+    readonly liveInventory?: unknown;
+}
+
+const ADOPTIONS: Readonly<Record<string, (stack: string, options: AdoptionOptions) => StackAdoption>> = {
+    "aws-prod": (stack) => awsAdoption(stack),
+    "gcp-prod": (stack, options) => gcpAdoption(stack, { kubernetesInventory: kubernetesInventoryOf(options.liveInventory) }),
 };
+
+/** A live Kubernetes inventory `{"<kube context>": ["<kind>/<namespace>/<name>", ...]}`; throws on another shape. */
+function kubernetesInventoryOf(value: unknown): KubernetesInventory | undefined {
+    if (value === undefined) return undefined;
+    const valid =
+        value !== null && typeof value === "object" && !Array.isArray(value) && Object.values(value).every((list) => Array.isArray(list) && list.every((item) => typeof item === "string"));
+    if (!valid) throw new Error(`the live inventory must be a JSON object {"<kube context>": ["namespace/<name>", "secret/<namespace>/<name>", ...]}`);
+    return value as KubernetesInventory;
+}
 
 /** Stacks that can be adopted from Terraform. */
 export function adoptableStacks(): string[] {
@@ -17,6 +32,6 @@ export function adoptableStacks(): string[] {
 }
 
 /** The adoption rules of `stack`, or undefined when it has none. */
-export function stackAdoption(stack: string): StackAdoption | undefined {
-    return ADOPTIONS[stack]?.(stack);
+export function stackAdoption(stack: string, options: AdoptionOptions = {}): StackAdoption | undefined {
+    return ADOPTIONS[stack]?.(stack, options);
 }

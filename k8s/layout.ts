@@ -102,6 +102,11 @@ export function planAgentStacks(
         }
         installs.push({ cluster: cluster.name, namespace: cluster.namespace, queues: served.map((queue) => agentQueue(queue, cluster.name)), placement: {}, external: cluster });
     });
+    settings.legacyAgentStackReleases.forEach((cluster, index) => {
+        if (!installs.some((install) => install.cluster === cluster)) {
+            problems.push(`${stackFile}: config ci:legacyAgentStackReleases[${index}]: cluster "${cluster}" runs no agent stack of this program${didYouMean(cluster, installs.map((i) => i.cluster))}`);
+        }
+    });
     return { installs, problems };
 }
 
