@@ -21,7 +21,7 @@ metadata() {
     curl -fsS --retry 5 --retry-connrefused --max-time 10 -H "Metadata-Flavor: Google" "http://metadata.google.internal/computeMetadata/v1/$1"
 }
 
-# Calls `check` until it succeeds, pausing 5 s, then twice as long each time (at most a minute),
+# Calls `check` (in a subshell: it keeps no variable) until it succeeds, pausing 5 s, then twice as long each time (at most a minute),
 # for at most WAIT_SECONDS in all; logs `what` and the last reason every time it waits.
 wait_for() {
     local what="$1" check="$2" waited=0 pause=5 reason
@@ -152,6 +152,7 @@ JSON
 }
 
 schedule_daily_cleanup() {
+    mkdir -p "$ROOT/etc/systemd/system"
     cat > "$ROOT/etc/systemd/system/ci-cache-cleanup.service" <<'UNIT'
 [Unit]
 Description=Remove Docker images, build cache and agent caches unused for two days
@@ -232,6 +233,8 @@ build-path="/var/lib/buildkite-agent/builds"
 hooks-path="/etc/buildkite-agent/hooks"
 plugins-path="/etc/buildkite-agent/plugins"
 CFG
+    # The hook expands these when a job starts, not this script:
+    # shellcheck disable=SC2016
     {
         echo '#!/bin/bash'
         echo 'set -euo pipefail'
@@ -266,7 +269,10 @@ gather_or_retry() {
     wait_for_secret "$AGENT_TOKEN_SECRET" agent-token || ready=false
     $ready && { wait_for_secret "$HF_TOKEN_SECRET" hf-token || ready=false; }
     if $ready && [[ -n "$ANALYTICS_TOKEN_SECRET" ]]; then wait_for_secret "$ANALYTICS_TOKEN_SECRET" analytics-token || ready=false; fi
-    if $ready && [[ -n "$DATA_DISK_NAME" ]]; then wait_for "data disk ${DATA_DISK_NAME}" find_data_disk || ready=false; fi
+    if $ready && [[ -n "$DATA_DISK_NAME" ]]; then
+        # wait_for checks in a subshell: find the path again here, where it is kept.
+        if wait_for "data disk ${DATA_DISK_NAME}" find_data_disk; then find_data_disk >/dev/null; else ready=false; fi
+    fi
     if ! $ready; then
         log "the agent is not configured: retrying in 10 minutes"
         systemd-run --on-active=600 --unit="ci-startup-retry-$(date +%s)" google_metadata_script_runner startup >/dev/null 2>&1 || true

@@ -140,7 +140,7 @@ describe("catalog: bad input fails with one line naming file, queue and field", 
         const text = edited("  - name: medium_cpu_queue_premerge\n", "  - name: small_cpu_queue_premerge\n");
         const lines = loadError(text).split("\n");
         assert.equal(lines.length, 2, lines.join("\n"));
-        assert.equal(lines[0], 'queues.yaml: queue "small_cpu_queue_premerge": field name: declared more than once');
+        assert.equal(lines[0], 'queues.yaml: queue "small_cpu_queue_premerge": field name: declared more than once in organization vllm');
         assert.match(lines[1], /^queues\.yaml: routing rule \d+: field queue: unknown queue "medium_cpu_queue_premerge"/);
     });
 
@@ -150,8 +150,8 @@ describe("catalog: bad input fails with one line naming file, queue and field", 
     });
 
     it("rejects a missing provider section, from the provider's schema", () => {
-        const text = edited("    gce: { region: us-central1, preemptible: true }\n  - name: small-cpu-gcp", "  - name: small-cpu-gcp");
-        assert.equal(loadError(text), 'queues.yaml: queue "cpu-gcp": missing field "gce"');
+        const text = edited("    gke: { clusters: [vllm-ci-test-cluster, vllm-ci-test-cluster-us-west-1] }\n  - name: gke_l4_2_queue", "  - name: gke_l4_2_queue");
+        assert.equal(loadError(text), 'queues.yaml: queue "gke_l4_1_queue": missing field "gke"');
     });
 
     it("rejects an unknown provider", () => {
@@ -219,7 +219,7 @@ describe("catalog: `npm run catalog -- lint`", () => {
         assert.equal(result.status, 2);
         const lines = result.stderr.trim().split("\n");
         assert.equal(lines.length, 2, result.stderr);
-        assert.match(lines[0], /^error: .*queues\.yaml: queue "small_cpu_queue_premerge": field name: declared more than once$/);
+        assert.match(lines[0], /^error: .*queues\.yaml: queue "small_cpu_queue_premerge": field name: declared more than once in organization vllm$/);
         assert.match(lines[1], /^error: .*queues\.yaml: routing rule \d+: field queue: unknown queue "medium_cpu_queue_premerge"/);
         assert.doesNotMatch(result.stderr, /\n\s+at /);
     });

@@ -11,8 +11,15 @@ machineTypes:
   g6.4xlarge: { accelerator: nvidia-l4, count: 1 }
   g2-standard-12: { accelerator: nvidia-l4, count: 1 }
   v6e-1: { accelerator: tpu-v6e, count: 1 }
+buildkiteOrganizations:
+  main: { default: true }
+  other: {}
+gcpProjects:
+  proj-one: {}
 buildkiteClusters:
   ci: { ssmTokenParameter: /bk_ci, gcpSecretId: bk-ci }
+  aws_only: { ssmTokenParameter: /bk_aws }
+  elsewhere: { organization: other, gcpSecretId: bk-other }
 gkeClusters:
   standard: { region: us-central1, zones: [us-central1-a] }
   auto: { region: us-central1, zones: [], autopilot: true }
@@ -26,7 +33,8 @@ queues:
   - { name: gpu, provider: aws, machine: { type: g6.4xlarge, accelerator: nvidia-l4, count: 1 }, aws: { imageIdParameter: /ami } }
   - { name: builder, provider: aws, stage: postmerge, reachedBy: name, machine: { type: r6in.large }, aws: { buildsAmi: true, rollsAmiTo: [gpu] } }
   - { name: l4, provider: gke, machine: { type: g2-standard-12 }, scale: { min: 0, max: 1 }, gke: { clusters: [standard] } }
-  - { name: tpu, provider: tpu, machine: { type: v6e-1 }, tpu: { acceleratorType: v6e-1, runtimeVersion: r, zone: us-east5-b, count: 1 } }
+  - { name: tpu, provider: tpu, machine: { type: v6e-1 }, tpu: { acceleratorType: v6e-1, runtimeVersion: r, groups: [{ project: proj-one, zone: us-east5-b, count: 1, vmName: "t-{index}" }] } }
+  - { name: tpu, provider: tpu, cluster: elsewhere, machine: { type: v6e-1 }, tpu: { acceleratorType: v6e-1, runtimeVersion: r, groups: [{ project: proj-one, zone: us-east5-b, count: 1, vmName: "o-{index}" }] } }
   - { name: partner, provider: external }
 devices:
   default: { plugin: docker, template: default }
@@ -52,7 +60,14 @@ describe("catalog checks across entries", () => {
     });
 
     const cases: [string, (catalog: Catalog) => void, string[]][] = [
-        ["a duplicate name", (c) => c.queues.push(structuredClone(c.queues[0])), ['queue "cpu": field name: declared more than once']],
+        ["a duplicate name", (c) => c.queues.push(structuredClone(c.queues[0])), ['queue "cpu": field name: declared more than once in organization main']],
+        ["the same name in two organizations (fine)", () => undefined, []],
+        ["an unknown organization", (c) => (c.buildkiteClusters.elsewhere.organization = "othr"), ['buildkiteClusters "elsewhere": field organization: unknown organization "othr" (did you mean "other"?)']],
+        ["no default organization", (c) => delete c.buildkiteOrganizations.main.default, ["buildkiteOrganizations: field default: exactly one organization is the default (the one the generator routes), not 0"]],
+        ["a TPU group in an undeclared project", (c) => (queuesOf(c, "tpu")[0].tpu.groups[0].project = "proj-onr"), ['queue "tpu": field tpu.groups[0].project: project "proj-onr" is not in gcpProjects (did you mean "proj-one"?)']],
+        ["an AWS queue on a cluster without SSM parameter", (c) => (aws(c, "builder").cluster = "elsewhere"), ['queue "builder": field cluster: Buildkite cluster "elsewhere" has no ssmTokenParameter, which AWS agents read their token from']],
+        ["a TPU queue on a cluster without secret", (c) => (queuesOf(c, "tpu")[0].cluster = "aws_only"), ['queue "tpu": field cluster: Buildkite cluster "aws_only" has no gcpSecretId, which tpu agents read their token from']],
+        ["a rule to another organization's queue", (c) => (c.routing[0].queue = "tpu"), []],
         ["an unknown Buildkite cluster", (c) => (aws(c, "cpu").cluster = "cj"), ['queue "cpu": field cluster: unknown Buildkite cluster "cj" (did you mean "ci"?)']],
         ["min above max", (c) => (aws(c, "cpu").scale = { min: 3, max: 2 }), ['queue "cpu": field scale.min: 3 is greater than scale.max (2)']],
         ["min equal to max (fine)", (c) => (aws(c, "cpu").scale = { min: 2, max: 2 }), []],

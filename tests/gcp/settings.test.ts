@@ -43,25 +43,25 @@ function errorOf(values: Record<string, unknown>): string {
 }
 
 describe("GCP and agent stack settings", () => {
-    it("fills defaults: TPU project, chart version, namespace, network, secret ids", () => {
+    it("fills defaults: chart version, namespace, network, no legacy release", () => {
         const settings = readGcpSettings(reader(minimal), STACK);
         const k8s = readK8sSettings(reader(minimal), STACK);
-        assert.equal(settings.tpuProject, "vllm-ci");
         assert.equal(k8s.agentStackK8sVersion, DEFAULT_AGENT_STACK_K8S_VERSION);
         assert.equal(DEFAULT_AGENT_STACK_K8S_VERSION, "0.47.0");
         assert.equal(k8s.agentStackNamespace, "buildkite");
         assert.equal(settings.network, "default");
-        assert.equal(settings.hfTokenSecretId, "hf-token");
         assert.deepEqual(k8s.externalClusters, []);
+        assert.deepEqual(k8s.legacyAgentStackReleases, []);
     });
 
     it("collects every problem instead of stopping at the first", () => {
-        assert.deepEqual(problemsOfConfig({ gcpRegions: ["us-central1"], tpuProject: "Bad_Project", agentStackK8sVersion: "latest" }), [
+        assert.deepEqual(problemsOfConfig({ gcpRegions: ["us-central1"], gkeNetwork: "Bad_Net", agentStackK8sVersion: "latest", legacyAgentStackReleases: "x" }), [
             `${STACK}: config ci:gcpProject: missing (set it in ${STACK})`,
-            `${STACK}: config ci:tpuProject: "Bad_Project" is not a GCP project id`,
+            `${STACK}: config ci:gkeNetwork: "Bad_Net" is not a VPC network name`,
             `${STACK}: config ci:agentStackK8sVersion: "latest" is not a chart version (like 0.47.0)`,
             `${STACK}: config ci:hfToken: missing (set it in ${STACK})`,
             `${STACK}: config ci:buildkiteAnalyticsToken: missing (set it in ${STACK})`,
+            `${STACK}: config ci:legacyAgentStackReleases: not valid JSON`,
         ]);
     });
 
@@ -95,7 +95,8 @@ describe("GCP and agent stack settings", () => {
 
     it("rejects a missing or malformed project", () => {
         assert.equal(errorOf({ ...minimal, gcpProject: undefined }), `${STACK}: config ci:gcpProject: missing (set it in ${STACK})`);
-        assert.match(errorOf({ ...minimal, tpuProject: "Bad_Project" }), /ci:tpuProject: "Bad_Project" is not a GCP project id/);
+        assert.match(errorOf({ ...minimal, gcpProject: "Bad_Project" }), /ci:gcpProject: "Bad_Project" is not a GCP project id/);
+        assert.match(errorOf({ ...minimal, legacyAgentStackReleases: ["A100"] }), /ci:legacyAgentStackReleases: must be a list of cluster names/);
     });
 
     it("rejects bad region lists", () => {

@@ -7,13 +7,9 @@ import type { K8sSettings } from "../../k8s/settings";
 export const GCP_FIXTURE_CATALOG = path.join(__dirname, "..", "fixtures", "catalogs", "gcp-fleet.yaml");
 
 export const SAMPLE_GCP_SETTINGS: GcpSettings = {
-    project: "vllm-ci",
-    tpuProject: "vllm-tpu-ci",
+    project: "vllm-gcp",
     regions: ["us-central1", "us-west1", "us-south1", "us-east5"],
     network: "default",
-    buildkiteOrg: "vllm",
-    hfTokenSecretId: "hf-token",
-    analyticsTokenSecretId: "buildkite-analytics-token",
 };
 
 export const SAMPLE_K8S_SETTINGS: K8sSettings = {
@@ -27,4 +23,5 @@ export const SAMPLE_K8S_SETTINGS: K8sSettings = {
     ],
     hfToken: "h",
     buildkiteAnalyticsToken: "a",
+    legacyAgentStackReleases: [],
 };
