@@ -31,8 +31,8 @@ describe("agent stack layout", () => {
         assert.deepEqual(
             layoutAgentStacks(base, settings, STACK, managed).map((i) => [i.cluster, i.external !== undefined, i.queues.map((q) => `${q.name}:${q.agentTokenSecret}`)]),
             [
-                ["ci-us-central1", false, ["gke_l4_1_queue", "gke_l4_2_queue", "gke_l4_4_queue"].map((q) => `${q}:bk-agent-token-cluster-ci`)],
-                ["ci-us-west1", false, ["gke_l4_1_queue", "gke_l4_2_queue", "gke_l4_4_queue"].map((q) => `${q}:bk-agent-token-cluster-ci`)],
+                ["vllm-ci-test-cluster", false, ["gke_l4_1_queue", "gke_l4_2_queue", "gke_l4_4_queue"].map((q) => `${q}:bk-agent-token-cluster-ci`)],
+                ["vllm-ci-test-cluster-us-west-1", false, ["gke_l4_1_queue", "gke_l4_2_queue", "gke_l4_4_queue"].map((q) => `${q}:bk-agent-token-cluster-ci`)],
                 ["mithril-h100", true, ["mithril-h100-pool:bk-agent-token-cluster-ci"]],
                 ["a100", true, ["a100_queue:bk-agent-token-cluster-ci"]],
                 ["b200", true, ["b200-k8s:bk-agent-token-cluster-ci"]],
@@ -64,9 +64,20 @@ describe("agent stack layout", () => {
         );
     });
 
-    it("rejects a Buildkite cluster whose secret name cannot name a Kubernetes Secret, once", () => {
-        const bad = catalogWith((c) => (c.buildkiteClusters.perf_benchmark.gcpSecretId = "BK_Token_Perf"));
-        assert.match(layoutError(bad), /buildkiteClusters "perf_benchmark": field gcpSecretId: "BK_Token_Perf" must also be a Kubernetes Secret name/);
+    it("rejects a Buildkite cluster whose token's Kubernetes Secret name is not one, once", () => {
+        const bad = catalogWith((c) => delete c.buildkiteClusters.perf_benchmark.kubernetesSecret);
+        assert.match(layoutError(bad), /buildkiteClusters "perf_benchmark": field gcpSecretId: "buildkite_agent_token_benchmark_cluster" must also be a Kubernetes Secret name .*set kubernetesSecret/);
+    });
+
+    it("runs GKE controllers on the system pool and external ones wherever their cluster schedules them", () => {
+        const installs = layoutAgentStacks(base, settings, STACK, managed);
+        assert.deepEqual(installs[0].placement, { nodeSelector: { "cloud.google.com/gke-nodepool": "vllm-ci-test-cluster-system" } });
+        assert.deepEqual(installs.find((i) => i.cluster === "a100")!.placement, {});
+        assert.deepEqual(installs.find((i) => i.cluster === "nebius-h200")!.queues[0].buildkiteCluster, "perf_benchmark");
+    });
+
+    it("rejects a legacy release on a cluster with no agent stack", () => {
+        assert.match(layoutError(base, { legacyAgentStackReleases: ["a10"] }), /ci:legacyAgentStackReleases\[0\]: cluster "a10" runs no agent stack of this program \(did you mean "a100"\?\)/);
     });
 
     it("serves every catalog queue of a cluster from that cluster, the catalog alone deciding", () => {
@@ -76,14 +87,14 @@ describe("agent stack layout", () => {
     });
 
     it("rejects a k8s queue placed on a GKE cluster (which leaves its listed cluster serving nothing)", () => {
-        const problems = agentStackProblems(catalogWith((c) => (k8sQueue(c, "a100_queue").k8s.cluster = "ci-us-central1")), settings, STACK, managed);
+        const problems = agentStackProblems(catalogWith((c) => (k8sQueue(c, "a100_queue").k8s.cluster = "vllm-ci-test-cluster")), settings, STACK, managed);
         assert.equal(problems.length, 2, problems.join("\n"));
-        assert.match(problems[0], /queue "a100_queue": field k8s\.cluster: "ci-us-central1" is a GKE cluster; serve it with provider gke/);
+        assert.match(problems[0], /queue "a100_queue": field k8s\.cluster: "vllm-ci-test-cluster" is a GKE cluster; serve it with provider gke/);
         assert.match(problems[1], /ci:externalClusters\[1\]: cluster "a100" serves no queue/);
     });
 
     it("collects every problem", () => {
-        const bad = catalogWith((c) => (k8sQueue(c, "a100_queue").k8s.cluster = "ci-us-central1"));
+        const bad = catalogWith((c) => (k8sQueue(c, "a100_queue").k8s.cluster = "vllm-ci-test-cluster"));
         assert.equal(agentStackProblems(bad, { ...settings, externalClusters: settings.externalClusters.filter((c) => c.name !== "b200") }, STACK, managed).length, 3);
     });
 });
