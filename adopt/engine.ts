@@ -92,7 +92,16 @@ export interface AdoptionContext {
 export interface AdoptionReport {
     readonly stack: string;
     readonly states: readonly { readonly label: string; readonly lineage?: string; readonly serial?: number; readonly instances: number }[];
-    readonly adopted: readonly { readonly terraform: string | null; readonly state?: string; readonly type: string; readonly name: string; readonly id: string; readonly reason?: string }[];
+    readonly adopted: readonly {
+        readonly terraform: string | null;
+        readonly state?: string;
+        readonly type: string;
+        readonly name: string;
+        readonly id: string;
+        readonly reason?: string;
+        /** `state:address` of the other states that manage the same object (all of them let it go). */
+        readonly alsoManagedBy?: readonly string[];
+    }[];
     readonly created: readonly { readonly type: string; readonly name: string; readonly reason: string }[];
     readonly replaced: readonly { readonly type: string; readonly name: string; readonly field: string; readonly reason: string }[];
     readonly leftInTerraform: readonly { readonly terraform: string; readonly state: string; readonly reason: string }[];
@@ -113,6 +122,8 @@ export interface Adoption {
     readonly resource: RecordedResource;
     /** The Terraform instance, or undefined for a resource that exists outside Terraform. */
     readonly instance?: TerraformInstance;
+    /** The same object managed by other states too (two roots declaring one secret): handed over with it. */
+    readonly alsoManagedBy?: readonly TerraformInstance[];
     readonly id: string;
 }
 
@@ -194,14 +205,20 @@ export function adopt(plan: readonly RecordedResource[], states: readonly Terraf
         const rule = rulesByType.get(resource.type);
         const identity = rule?.planIdentity(resource, context);
         const candidates = rule && identity !== undefined ? (live.get(`${rule.pulumiType}\u0000${identity}`) ?? []).filter((i) => !taken.has(i)) : [];
-        if (rule && candidates.length > 1) {
+        // One object declared by several roots (one instance per state) is adopted once and let go by all;
+        // two instances of one identity in a single state are ambiguous.
+        const states = new Set(candidates.map((c) => c.state));
+        const sharedByRoots = candidates.length > 1 && states.size === candidates.length;
+        if (rule && candidates.length > 1 && !sharedByRoots) {
             unexplained.push(`${ref(resource)}: ${candidates.length} Terraform instances share its identity ${identity} (${candidates.map((c) => c.address).join(", ")})`);
         }
         if (rule && candidates.length >= 1) {
             const instance = candidates[0];
             taken.add(instance);
+            const alsoManagedBy = sharedByRoots ? candidates.slice(1) : [];
+            for (const other of alsoManagedBy) taken.add(other);
             const id = rule.importId(instance, resource);
-            adoptions.push({ resource, instance, id });
+            adoptions.push({ resource, instance, id, ...(alsoManagedBy.length > 0 ? { alsoManagedBy } : {}) });
             adoptedIds.set(resource.urn, id);
             continue;
         }
@@ -245,13 +262,14 @@ export function adopt(plan: readonly RecordedResource[], states: readonly Terraf
     const report: AdoptionReport = {
         stack: stack.stack,
         states: states.map((state) => ({ label: state.label, lineage: state.lineage, serial: state.serial, instances: state.instances.length })),
-        adopted: sortedAdoptions.map(({ resource, instance, id }) => ({
+        adopted: sortedAdoptions.map(({ resource, instance, id, alsoManagedBy }) => ({
             terraform: instance ? instance.address : null,
             ...(instance ? { state: instance.state } : {}),
             type: resource.type,
             name: resource.name,
             id,
             ...(instance ? {} : { reason: stack.existingOutsideTerraform?.(resource, context)?.reason }),
+            ...(alsoManagedBy ? { alsoManagedBy: alsoManagedBy.map((other) => `${other.state}:${other.address}`) } : {}),
         })),
         created: created.sort(byTypeName),
         replaced: replaced.sort((a, b) => byTypeName(a, b) || compareText(a.field, b.field)),

@@ -63,7 +63,7 @@ export function renderAdoption(stack: string, plan: readonly RecordedResource[],
     const { file, providerTargets } = buildImportFile(plan, result.adoptions);
     const handover = buildHandover(
         stack,
-        result.adoptions.flatMap((adoption) => (adoption.instance ? [adoption.instance] : [])),
+        result.adoptions.flatMap((adoption) => (adoption.instance ? [adoption.instance, ...(adoption.alsoManagedBy ?? [])] : [])),
         result.managedInstances,
     );
     const targets = providerTargets.map((urn) => `  --target '${urn}' \\`);
