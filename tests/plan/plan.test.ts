@@ -126,7 +126,7 @@ describe("`npm run plan` command line", () => {
         assert.equal(result.status, 2, result.stderr);
         const lines = result.stderr.trim().split("\n");
         assert.equal(lines.length, 2, result.stderr);
-        assert.match(lines[0], /^error: stack aws-prod: .*queues\.yaml: queue "small_cpu_queue_premerge": field name: declared more than once$/);
+        assert.match(lines[0], /^error: stack aws-prod: .*queues\.yaml: queue "small_cpu_queue_premerge": field name: declared more than once in organization vllm$/);
         assert.match(lines[1], /^error: stack aws-prod: .*queues\.yaml: routing rule \d+: field queue: unknown queue "medium_cpu_queue_premerge"/);
         assert.doesNotMatch(result.stderr, /^\s+at |RunError/m);
         fs.rmSync(dir, { recursive: true, force: true });

@@ -6,6 +6,7 @@
 import { strict as assert } from "assert";
 import { subjectsFromPlan } from "../../policy/from-plan";
 import { FLEET_RULES } from "../../policy/rules";
+import { rulesForStack } from "../../policy/stack-rules";
 import type { FleetRule, Subject } from "../../policy/subject";
 import { sharedPlan } from "../support/plans";
 
@@ -39,7 +40,7 @@ describe("policy pack on the offline plans", () => {
 
     it("both stacks pass every rule", () => {
         for (const [stack, subjects] of [["aws-prod", aws], ["gcp-prod", gcp]] as const) {
-            for (const r of FLEET_RULES) assert.deepEqual(r.check(subjects), [], `${stack}: ${r.name}`);
+            for (const r of rulesForStack(stack)) assert.deepEqual(r.check(subjects), [], `${stack}: ${r.name}`);
         }
     });
 
@@ -106,11 +107,22 @@ describe("policy pack on the offline plans", () => {
         expectViolation("elastic-stack-token-from-ssm", subjects, target, /not an SSM parameter path/);
     });
 
-    it("gke-no-default-service-account: an L4 pool on the default compute account", () => {
-        const { subjects, target } = broken(gcp, (s) => s.type === "gcp:container/nodePool:NodePool", (copy) => {
+    it("gke-no-default-service-account: keeps only the adopted L4 pools the catalog names on the default account", () => {
+        const stackRule = rulesForStack("gcp-prod").find((r) => r.name === "gke-no-default-service-account")!;
+        const l4 = gcp.filter((s) => s.type === "gcp:container/nodePool:NodePool" && /-l4-\d$/.test(String(s.props.name)));
+        assert.ok(l4.length > 0);
+        for (const pool of l4) assert.equal(pool.props.nodeConfig.serviceAccount, undefined, "adopted pools keep the default account");
+        assert.deepEqual(stackRule.check(gcp), []);
+        assert.ok(rule("gke-no-default-service-account").check(gcp).length >= l4.length, "without the catalog's exemption they would fail");
+    });
+
+    it("gke-no-default-service-account: a pool of ours on the default compute account", () => {
+        const { subjects, target } = broken(gcp, (s) => s.type === "gcp:container/nodePool:NodePool" && /-system$/.test(String(s.props.name)), (copy) => {
             copy.props.nodeConfig.serviceAccount = "123456789-compute@developer.gserviceaccount.com";
             copy.propertyDependencies.nodeConfig = [];
         });
         expectViolation("gke-no-default-service-account", subjects, target, /uses the default compute service account/);
+        const stackRule = rulesForStack("gcp-prod").find((r) => r.name === "gke-no-default-service-account")!;
+        assert.equal(stackRule.check(subjects).filter((v) => v.resource === target.ref).length, 1, "the exemption covers the catalog's pools only");
     });
 });
