@@ -8,7 +8,6 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import { adopt, type AdoptionResult } from "../../adopt/engine";
 import { DEFAULT_KUBERNETES_INVENTORY, gcpAdoption } from "../../adopt/gcp";
-import { importFileProblems } from "../../adopt/import-file";
 import { renderAdoption, secretLeaks } from "../../adopt/outputs";
 import { parseTerraformState, type TerraformState } from "../../adopt/terraform-state";
 import type { RecordedResource } from "../../plan/harness";
