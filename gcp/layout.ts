@@ -445,6 +445,15 @@ export function planGcpFleet(catalog: Catalog, settings: GcpSettings, stackFile:
         })),
     );
 
+    // The metric an autoscaled group follows must be the exporter's alone: no premerge agent of its
+    // project may run as the default compute account, which can write any metric.
+    for (const builder of builders.filter((b) => b.metric)) {
+        const writers = [...tpuGroups, ...fixedVms].filter((g) => g.project === builder.project && g.account.kind === "default" && g.queue.stage === "premerge");
+        for (const writer of writers) {
+            fail(`queue "${builder.queue.name}": field scale: it scales on a metric of project ${builder.project}, where premerge queue "${writer.queue.name}" runs as the default compute account and could write it`);
+        }
+    }
+
     // Two queues must not collapse onto one service account, VM, disk or node pool name.
     const owners = new Map<string, string>();
     const claim = (name: string, owner: string, what: string) => {

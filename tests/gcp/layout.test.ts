@@ -234,3 +234,14 @@ describe("GCP names", () => {
         assert.equal(indexedName("exporter", 0), "exporter");
     });
 });
+
+describe("GCP autoscaling metric", () => {
+    it("refuses a group that scales on a metric premerge agents of its project could write", () => {
+        const catalog = structuredClone(loadCatalog(GCP_FIXTURE_CATALOG));
+        const cpu = queuesOf(catalog, "gce").find((q) => q.name === "cpu_64_core")!;
+        // A scaled group of tpu-commons in the exporter's project, beside premerge VMs on the default account.
+        catalog.queues.push({ ...structuredClone(queuesOf(catalog, "gce").find((q) => q.name === "cpu-gcp")!), cluster: "tpu_commons", scale: { min: 1, max: 3 }, gce: { region: "us-central1", project: "cloud-ullm-inference-ci-cd", group: { name: "g", baseInstanceName: "g", templatePrefix: "g-", zones: ["us-central1-b"] } } });
+        const problems = gcpFleetProblems(catalog, { ...settings, ...ALL_REGIONS }, STACK);
+        assert.ok(problems.some((p) => p.includes(`premerge queue "${cpu.name}" runs as the default compute account and could write it`)), problems.join("\n"));
+    });
+});
