@@ -80,16 +80,23 @@ export interface TpuVmLayout {
     readonly disk?: { readonly name: string; readonly type: string; readonly sizeGb: number };
 }
 
-/** The TPU VMs of one queue in one project and zone. */
-export interface TpuGroupLayout {
-    readonly queue: TpuQueue;
-    /** Component name: the queue's resource name, project and zone. */
+/** What every group of VM agents has: where it runs and what its agents read. */
+interface VmAgentsLayout {
+    /** Component name: the queue's resource name (and project and zone, for groups of a queue). */
     readonly name: string;
+    /** The queue's Buildkite organization. */
     readonly organization?: string;
     readonly project: string;
     readonly network: string;
-    readonly zone: string;
     readonly region: string;
+    readonly secrets: AgentSecrets;
+    readonly githubApp?: GithubAppLayout;
+}
+
+/** The TPU VMs of one queue in one project and zone. */
+export interface TpuGroupLayout extends VmAgentsLayout {
+    readonly queue: TpuQueue;
+    readonly zone: string;
     readonly acceleratorType: string;
     readonly runtimeVersion: string;
     /** Worker VMs per slice; more than one makes the slice multi-host. */
@@ -98,8 +105,6 @@ export interface TpuGroupLayout {
     readonly spot: boolean;
     readonly vms: readonly TpuVmLayout[];
     readonly account: VmAccount;
-    readonly secrets: AgentSecrets;
-    readonly githubApp?: GithubAppLayout;
 }
 
 /** The GitHub App agents clone private repositories with. */
@@ -110,13 +115,8 @@ export interface GithubAppLayout {
 }
 
 /** The CPU builders of one `gce` queue in a regional managed instance group. */
-export interface BuilderLayout {
+export interface BuilderLayout extends VmAgentsLayout {
     readonly queue: GceQueue;
-    readonly name: string;
-    readonly organization?: string;
-    readonly project: string;
-    readonly network: string;
-    readonly region: string;
     readonly machineType: string;
     readonly diskGb: number;
     readonly diskType: string;
@@ -126,29 +126,20 @@ export interface BuilderLayout {
     readonly maxSize: number;
     readonly group: { readonly name: string; readonly baseInstanceName: string; readonly templatePrefix: string; readonly zones: readonly string[] };
     readonly serviceAccountId: string;
-    readonly secrets: AgentSecrets;
     /** The metric the autoscaler follows, when the group is not fixed-size (min < max). */
     readonly metric?: { readonly name: string; readonly filter: string };
-    readonly githubApp?: GithubAppLayout;
 }
 
 /** Fixed CPU VMs of one `gce` queue in one zone. */
-export interface FixedVmGroupLayout {
+export interface FixedVmGroupLayout extends VmAgentsLayout {
     readonly queue: GceQueue;
-    readonly name: string;
-    readonly organization?: string;
-    readonly project: string;
-    readonly network: string;
     readonly zone: string;
-    readonly region: string;
     readonly machineType: string;
     readonly diskGb: number;
     readonly diskType: string;
     readonly image: string;
     readonly vms: readonly { readonly name: string; readonly address?: string }[];
     readonly account: VmAccount;
-    readonly secrets: AgentSecrets;
-    readonly githubApp?: GithubAppLayout;
 }
 
 /** A buildkite-agent-metrics VM of one Buildkite cluster. */
