@@ -114,9 +114,7 @@ export class TpuAgentPool extends pulumi.ComponentResource {
                     SSH_PUBLIC_KEY: sshPublicKey,
                 });
             // A VM boots once its secrets exist (their values are waited for by the script).
-            const secretsReady = Object.values(layout.secrets)
-                .filter((id): id is string => typeof id === "string" && id !== layout.secrets.project)
-                .map((id) => secretRef(id));
+            const secretsReady = [layout.secrets.agentToken, layout.secrets.hfToken, layout.secrets.analyticsToken].filter((id): id is string => !!id).map(secretRef);
             this.vms[vm.name] = new gcp.tpu.V2Vm(
                 vm.name,
                 {
