@@ -33,6 +33,8 @@ export interface RecordedResource {
     urn: string;
     /** Input property → URNs of the resources its value came from (what links a policy to its role). */
     propertyDependencies: Record<string, string[]>;
+    /** URNs of the resources it waits for (`dependsOn`, besides those its inputs come from). */
+    dependsOn?: string[];
     /** The `ignoreChanges` option: inputs the engine never updates once the resource exists. */
     ignoreChanges?: string[];
     /** The `protect` and `retainOnDelete` options, when set. */
@@ -97,6 +99,7 @@ interface RegisterRequest {
     getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
     getPropertydependenciesMap(): { forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void };
     getIgnorechangesList(): string[];
+    getDependenciesList(): string[];
     getProtect(): boolean;
     getRetainondelete?(): boolean;
 }
@@ -137,6 +140,7 @@ function patchMockMonitor(): void {
                     urn: res.getUrn(),
                     propertyDependencies,
                     ...(req.getIgnorechangesList().length > 0 ? { ignoreChanges: [...req.getIgnorechangesList()] } : {}),
+                    ...(req.getDependenciesList().length > 0 ? { dependsOn: [...req.getDependenciesList()].sort() } : {}),
                     ...(req.getProtect() ? { protect: true } : {}),
                     ...(req.getRetainondelete?.() ? { retainOnDelete: true } : {}),
                 });
