@@ -4,6 +4,8 @@ import { readAwsSettings } from "../aws/settings";
 import { loadStackConfig, PROJECT_ROOT } from "../plan/stack-config";
 import { FLEET_RULES } from "./rules";
 import { premergeNoReleaseWrite, premergeNoReleaseWriteRule } from "./rules/premerge-no-release-write";
+import { DEFAULT_EXCEPTIONS, s3PublicAccessBlocked, s3PublicAccessBlockedRule } from "./rules/s3-public-access-blocked";
+import { BUCKET_ACCESS } from "../aws/settings";
 import type { FleetRule } from "./subject";
 
 /** The stack a URN belongs to (`urn:pulumi:<stack>::<project>::...`). */
@@ -13,12 +15,19 @@ export function stackOfUrn(urn: string): string {
 
 /**
  * The rules for one stack: the trust boundary guards the artifact names the stack's own config
- * gives (`Pulumi.<stack>.yaml`), not only vLLM's defaults.
+ * gives (`Pulumi.<stack>.yaml`), not only vLLM's defaults, and only the buckets that config keeps
+ * `live` may lack a public access block.
  */
 export function rulesForStack(stack: string, root = PROJECT_ROOT): FleetRule[] {
     const stackConfig = loadStackConfig(stack, root);
     if (stackConfig.config["ci:cloud"] !== "aws") return FLEET_RULES;
     const settings = readAwsSettings((key) => stackConfig.config[`ci:${key}`], `Pulumi.${stack}.yaml`);
     const guard = premergeNoReleaseWriteRule(undefined, trustedArtifactArns(settings));
-    return FLEET_RULES.map((rule) => (rule === premergeNoReleaseWrite ? guard : rule));
+    const buckets = s3PublicAccessBlockedRule({
+        ...DEFAULT_EXCEPTIONS,
+        liveAccess: Object.entries(settings.bucketAccess)
+            .filter(([, access]) => access === BUCKET_ACCESS.live)
+            .map(([bucket]) => bucket),
+    });
+    return FLEET_RULES.map((rule) => (rule === premergeNoReleaseWrite ? guard : rule === s3PublicAccessBlocked ? buckets : rule));
 }

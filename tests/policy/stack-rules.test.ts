@@ -23,7 +23,7 @@ describe("policy rules per stack", () => {
 
     it("names the trusted artifacts from the settings, in any region and account", () => {
         const arns = trustedArtifactArns({
-            imageRepositories: { ci: "ci", postmerge: "pm-images", release: "rel-images" },
+            imageRepositories: { ci: "ci", postmerge: "pm-images", release: ["rel-images"] },
             buildCacheRepositories: { pullRequest: "pr-cache", postmerge: "pm-cache" },
             buckets: { wheels: "w", devWheels: "dw", compilerCache: "cc" },
         });
