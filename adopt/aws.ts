@@ -261,6 +261,14 @@ const stackRule: AdoptionRule = {
             { input: "parameters", compare: () => true },
             tagSpec(["AppManagerCFNStackKey"]),
         ]);
+        const [was, now] = [stackVersionOf(instance.attributes.template_url), stackVersionOf(resource.inputs.templateUrl)];
+        const templateChange = changes.find((change) => change.field === "templateUrl");
+        if (templateChange && was !== now) {
+            changes.splice(changes.indexOf(templateChange), 1, {
+                ...templateChange,
+                effect: `replaces the autoscaling group of queue ${queueOf(resource)} (Elastic CI Stack ${was ?? "?"} → ${now ?? "?"}): running jobs are cancelled`,
+            });
+        }
         // Parameters one by one: each is its own change, and some replace the autoscaling group.
         const program = asLive(resource.rawInputs.parameters, context) as Record<string, unknown>;
         const terraform = (instance.attributes.parameters ?? {}) as Record<string, unknown>;

@@ -184,6 +184,14 @@ describe("adopting the AWS fleet from its Terraform state", function () {
             assert.equal(maxSize.effect, undefined, "MaxSize does not replace the autoscaling group");
         });
 
+        it("marks a stack on another template version as replacing its autoscaling group", () => {
+            const raw = rawState();
+            const bootstrap = raw.resources.find((r) => r.type === "aws_cloudformation_stack" && r.name === "bk_queue")!;
+            bootstrap.instances[0].attributes.template_url = "https://s3.amazonaws.com/buildkite-aws-stack/v6.20.0/aws-stack.yml";
+            const change = run(stateOf(raw)).report.differences.find((d) => d.name === "bootstrap" && d.field === "templateUrl")!;
+            assert.equal(change.effect, "replaces the autoscaling group of queue bootstrap (Elastic CI Stack 6.20.0 → 6.21.0): running jobs are cancelled");
+        });
+
         it("reports a replacement where the provider replaces", () => {
             const raw = rawState();
             const subnet = raw.resources.find((r) => r.type === "aws_subnet" && r.module === "module.vpc")!;
