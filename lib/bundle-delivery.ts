@@ -18,7 +18,7 @@
  * `bootstrap.sh` checks before it runs anything.
  */
 
-/** The bundle bucket (created by the AWS stack, us-west-2, versioned, public read of the two prefixes below). */
+/** The bundle bucket (created by the AWS stack, us-west-2, versioned, public read of `PUBLIC_READ_PREFIXES` only). */
 export const BUNDLE_BUCKET = "vllm-ci-bootstrap-bundles";
 export const BUNDLE_BUCKET_REGION = "us-west-2";
 /** The only base URL `bootstrap.sh` fetches from (`VLLM_CI_BUNDLE_URL` may only repeat it). */
