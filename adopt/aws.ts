@@ -493,7 +493,7 @@ export const AWS_DIFFERENCES: readonly Explanation[] = [
     {
         type: STACK,
         field: "parameters.ECRAccessPolicy",
-        reason: "poweruser let jobs push to every private repository of the account; readonly plus the exact repositories of the queue's inline policy keeps today's pushes only (a premerge bootstrap queue must not push anywhere)",
+        reason: "poweruser let jobs push to every private repository of the account; readonly plus the exact repositories of the queue's inline policy keeps today's pushes only (on the premerge bootstrap queue poweruser also broke the premerge rule)",
     },
 ];
 
