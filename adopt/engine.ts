@@ -21,8 +21,11 @@ export interface AdoptionRule {
      * counterpart (e.g. `us-west-2/vpc/10.0.0.0/16`). Undefined: this resource cannot exist yet.
      */
     readonly planIdentity: (resource: RecordedResource, context: AdoptionContext) => string | undefined;
-    /** The physical identity of a Terraform instance; undefined when it has none this rule knows. */
-    readonly stateIdentity: (instance: TerraformInstance) => string | undefined;
+    /**
+     * The physical identity of a Terraform instance; undefined when it has none this rule knows.
+     * `live` finds the instances it refers to (a subnet's VPC, a route's table) by attribute.
+     */
+    readonly stateIdentity: (instance: TerraformInstance, live: LiveIndex) => string | undefined;
     /** The import id in the format the provider documents (`## Import` in the SDK's `.d.ts`). */
     readonly importId: (instance: TerraformInstance, resource: RecordedResource) => string;
     /**
@@ -41,7 +44,28 @@ export interface FieldChange {
     readonly program: unknown;
     /** The provider replaces the resource for this change (a create-before-delete or delete-then-create). */
     readonly replaces?: boolean;
+    /**
+     * What the in-place change does beyond the resource, in one line, when it matters to whoever
+     * runs the `up` (e.g. "replaces the autoscaling group of queue gpu_1_queue: running jobs are cancelled").
+     */
+    readonly effect?: string;
 }
+
+/** The managed instances of the states, searchable by attribute (for identities that go through a reference). */
+export interface LiveIndex {
+    readonly instances: readonly TerraformInstance[];
+    /** The managed instance of `type` whose attribute `attribute` equals `value`; undefined when none or several. */
+    byAttribute(type: string, attribute: string, value: unknown): TerraformInstance | undefined;
+}
+
+/** What Terraform does with an instance the program does not adopt, after the import. */
+export type TerraformHandover =
+    /** Terraform keeps managing it (the default). */
+    | "keep"
+    /** Terraform forgets it without destroying it (`removed { destroy = false }`): it stays as it is, unmanaged. */
+    | "forget"
+    /** Terraform destroys it once the program's replacement is up (its resource block is deleted, no `removed` block). */
+    | "retire";
 
 /** Why something differs, is created, or stays in Terraform: matched by type, name and field. */
 export interface Explanation {
@@ -53,6 +77,8 @@ export interface Explanation {
     readonly field?: string | RegExp;
     /** One line: the reason, as the report shows it. */
     readonly reason: string;
+    /** For what stays in Terraform: what Terraform does with it after the import (default `keep`). */
+    readonly handover?: TerraformHandover;
 }
 
 /** A resource that exists outside every Terraform state (made by hand or by a script), to import all the same. */
@@ -86,6 +112,10 @@ export interface AdoptionContext {
     providerOf(resource: RecordedResource): RecordedResource | undefined;
     /** The id an adopted resource (by URN or `type::name`) will have after the import; only known in `compare`. */
     adoptedId(refOrUrn: string): string | undefined;
+    /** The Terraform instance an adopted resource was matched with; only known in `compare`. */
+    adoptedInstance(refOrUrn: string): TerraformInstance | undefined;
+    /** Every managed instance of the states (what they tell about resources they do not hold, e.g. ARNs a policy names). */
+    readonly live: LiveIndex;
 }
 
 /** The adoption report, as written to `<stack>.adoption.json`. */
@@ -104,7 +134,7 @@ export interface AdoptionReport {
     }[];
     readonly created: readonly { readonly type: string; readonly name: string; readonly reason: string }[];
     readonly replaced: readonly { readonly type: string; readonly name: string; readonly field: string; readonly reason: string }[];
-    readonly leftInTerraform: readonly { readonly terraform: string; readonly state: string; readonly reason: string }[];
+    readonly leftInTerraform: readonly { readonly terraform: string; readonly state: string; readonly reason: string; readonly handover: TerraformHandover }[];
     readonly differences: readonly {
         readonly type: string;
         readonly name: string;
@@ -112,6 +142,8 @@ export interface AdoptionReport {
         readonly terraform: unknown;
         readonly program: unknown;
         readonly reason: string;
+        /** What the change does beyond the resource (see `FieldChange.effect`). */
+        readonly effect?: string;
     }[];
     /** Entries of the lists above that no explanation covers: each is a finding to resolve before the import. */
     readonly unexplained: readonly string[];
@@ -141,8 +173,38 @@ function matches(pattern: string | RegExp | undefined, value: string): boolean {
 }
 
 /** The first explanation for this type, name and field, if any. */
+export function explanationOf(explanations: readonly Explanation[], type: string, name: string, field?: string): Explanation | undefined {
+    return explanations.find((e) => e.type === type && matches(e.name, name) && (field === undefined || matches(e.field, field)));
+}
+
+/** The reason of the first explanation for this type, name and field, if any. */
 export function explain(explanations: readonly Explanation[], type: string, name: string, field?: string): string | undefined {
-    return explanations.find((e) => e.type === type && matches(e.name, name) && (field === undefined || matches(e.field, field)))?.reason;
+    return explanationOf(explanations, type, name, field)?.reason;
+}
+
+/** An index of `instances` by attribute values. */
+export function liveIndex(instances: readonly TerraformInstance[]): LiveIndex {
+    const cache = new Map<string, Map<string, TerraformInstance[]>>();
+    return {
+        instances,
+        byAttribute(type, attribute, value) {
+            if (value === undefined || value === null) return undefined;
+            const key = `${type}\u0000${attribute}`;
+            let index = cache.get(key);
+            if (!index) {
+                index = new Map();
+                for (const instance of instances) {
+                    if (instance.type !== type) continue;
+                    const own = instance.attributes[attribute];
+                    if (own === undefined || own === null) continue;
+                    index.set(JSON.stringify(own), [...(index.get(JSON.stringify(own)) ?? []), instance]);
+                }
+                cache.set(key, index);
+            }
+            const found = index.get(JSON.stringify(value)) ?? [];
+            return found.length === 1 ? found[0] : undefined;
+        },
+    };
 }
 
 function ref(resource: RecordedResource): string {
@@ -165,6 +227,11 @@ export function adopt(plan: readonly RecordedResource[], states: readonly Terraf
         byUrn.set(resource.urn, resource);
     }
     const adoptedIds = new Map<string, string>();
+    const adoptedInstances = new Map<string, TerraformInstance>();
+    const managed = states
+        .flatMap((state) => state.instances.filter((instance) => instance.mode === "managed"))
+        .sort((a, b) => compareText(a.state, b.state) || compareText(a.address, b.address));
+    const index = liveIndex(managed);
     const context: AdoptionContext = {
         plan,
         resource: (key) => byUrn.get(key) ?? byRef.get(key),
@@ -173,11 +240,13 @@ export function adopt(plan: readonly RecordedResource[], states: readonly Terraf
             const target = byUrn.get(key) ?? byRef.get(key);
             return target ? adoptedIds.get(target.urn) : undefined;
         },
+        adoptedInstance: (key) => {
+            const target = byUrn.get(key) ?? byRef.get(key);
+            return target ? adoptedInstances.get(target.urn) : undefined;
+        },
+        live: index,
     };
 
-    const managed = states
-        .flatMap((state) => state.instances.filter((instance) => instance.mode === "managed"))
-        .sort((a, b) => compareText(a.state, b.state) || compareText(a.address, b.address));
     const unexplained: string[] = [];
 
     // Index the live side once per Terraform type and identity; a duplicate identity is ambiguous.
@@ -190,7 +259,7 @@ export function adopt(plan: readonly RecordedResource[], states: readonly Terraf
     for (const rule of stack.rules) {
         for (const instance of managed) {
             if (!rule.terraformTypes.includes(instance.type)) continue;
-            const identity = rule.stateIdentity(instance);
+            const identity = rule.stateIdentity(instance, index);
             if (identity === undefined) continue;
             const key = `${rule.pulumiType}\u0000${identity}`;
             live.set(key, [...(live.get(key) ?? []), instance]);
@@ -220,6 +289,7 @@ export function adopt(plan: readonly RecordedResource[], states: readonly Terraf
             const id = rule.importId(instance, resource);
             adoptions.push({ resource, instance, id, ...(alsoManagedBy.length > 0 ? { alsoManagedBy } : {}) });
             adoptedIds.set(resource.urn, id);
+            adoptedInstances.set(resource.urn, instance);
             continue;
         }
         const outside = stack.existingOutsideTerraform?.(resource, context);
@@ -245,16 +315,27 @@ export function adopt(plan: readonly RecordedResource[], states: readonly Terraf
                 unexplained.push(`${change.replaces ? "replaced" : "difference"} ${type}::${name} ${change.field}: Terraform ${JSON.stringify(change.terraform)}, program ${JSON.stringify(change.program)}, no reason given`);
             }
             if (change.replaces) replaced.push({ type, name, field: change.field, reason: reason ?? "" });
-            else differences.push({ type, name, field: change.field, terraform: change.terraform, program: change.program, reason: reason ?? "" });
+            else {
+                differences.push({
+                    type,
+                    name,
+                    field: change.field,
+                    // Absent is null in the report (JSON drops undefined, and a reader needs the key).
+                    terraform: change.terraform ?? null,
+                    program: change.program ?? null,
+                    reason: reason ?? "",
+                    ...(change.effect ? { effect: change.effect } : {}),
+                });
+            }
         }
     }
 
     const leftInTerraform: AdoptionReport["leftInTerraform"][number][] = [];
     for (const instance of managed) {
         if (taken.has(instance)) continue;
-        const reason = explain(stack.leftInTerraform, instance.type, instance.address);
-        if (reason === undefined) unexplained.push(`left in Terraform ${instance.state}:${instance.address}: the program has no counterpart and no reason is given`);
-        leftInTerraform.push({ terraform: instance.address, state: instance.state, reason: reason ?? "" });
+        const explanation = explanationOf(stack.leftInTerraform, instance.type, instance.address);
+        if (explanation === undefined) unexplained.push(`left in Terraform ${instance.state}:${instance.address}: the program has no counterpart and no reason is given`);
+        leftInTerraform.push({ terraform: instance.address, state: instance.state, reason: explanation?.reason ?? "", handover: explanation?.handover ?? "keep" });
     }
 
     const byTypeName = <T extends { type: string; name: string }>(a: T, b: T) => compareText(a.type, b.type) || compareText(a.name, b.name);

@@ -52,6 +52,28 @@ function shortType(type: string): string {
 }
 
 /**
+ * The URN the Pulumi engine gives `resource`: its parents' types chained with `$`, the root stack
+ * left out (`urn:pulumi:<stack>::<project>::<parent types$>type::name`). The offline plan's mock
+ * monitor spells URNs differently (it keeps the stack's type and only the last parent's), so URNs
+ * written for the real engine (the name table, the targets of the provider pre-import) are
+ * rebuilt from the plan's parent links.
+ */
+export function engineUrn(resource: RecordedResource, byRef: ReadonlyMap<string, RecordedResource>): string {
+    const [prefix, project] = resource.urn.split("::");
+    const stack = prefix.slice("urn:pulumi:".length);
+    const chain: string[] = [resource.type];
+    const seen = new Set<string>();
+    for (let parentRef = resource.parent; parentRef && !seen.has(parentRef); ) {
+        seen.add(parentRef);
+        const parent = byRef.get(parentRef);
+        if (!parent || parent.type === STACK_TYPE) break;
+        chain.unshift(parent.type);
+        parentRef = parent.parent;
+    }
+    return `urn:pulumi:${stack}::${project}::${chain.join("$")}::${resource.name}`;
+}
+
+/**
  * Builds the import file of `adoptions` over `plan` (which holds their components and providers).
  * Pure and deterministic: entries in plan order (by URN), names made unique in the same order.
  */
@@ -109,9 +131,10 @@ export function buildImportFile(plan: readonly RecordedResource[], adoptions: re
             if (!provider) {
                 provider = providerResource.name;
                 for (let n = 2; provider in nameTable; n++) provider = `${providerResource.name}~${n}`;
-                nameTable[provider] = providerResource.urn;
+                const urn = engineUrn(providerResource, byRef);
+                nameTable[provider] = urn;
                 providerKey.set(providerResource.urn, provider);
-                providerTargets.push(providerResource.urn);
+                providerTargets.push(urn);
             }
         }
         return { ...base, id: idByUrn.get(resource.urn), ...(provider ? { provider } : {}) };

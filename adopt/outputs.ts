@@ -46,6 +46,20 @@ export function summaryTable(result: AdoptionResult): string {
         const [adopted, created, replaced, differences] = rows.get(type)!;
         lines.push(`${pad(type, width)}${String(adopted).padStart(7)}  ${String(created).padStart(7)}  ${String(replaced).padStart(8)}  ${String(differences).padStart(11)}`);
     }
+    const leftByType = new Map<string, Map<string, number>>();
+    for (const entry of report.leftInTerraform) {
+        const type = entry.terraform.replace(/^(module\.[^.]+\.)*/, "").split(".")[0];
+        const counts = leftByType.get(type) ?? new Map<string, number>();
+        counts.set(entry.handover, (counts.get(entry.handover) ?? 0) + 1);
+        leftByType.set(type, counts);
+    }
+    if (leftByType.size > 0) {
+        lines.push("", `${pad("Left in Terraform (Terraform type)", width)}handover`);
+        for (const type of [...leftByType.keys()].sort(compareText)) {
+            const counts = leftByType.get(type)!;
+            lines.push(`${pad(type, width)}${[...counts.keys()].sort(compareText).map((handover) => `${counts.get(handover)} ${handover}`).join(", ")}`);
+        }
+    }
     const states = report.states.map((state) => `${state.label} (${state.instances} instances)`).join(", ");
     lines.push(
         "",
@@ -61,10 +75,15 @@ export function summaryTable(result: AdoptionResult): string {
 /** Renders every file of an adoption of `stack`. */
 export function renderAdoption(stack: string, plan: readonly RecordedResource[], result: AdoptionResult): RenderedAdoption {
     const { file, providerTargets } = buildImportFile(plan, result.adoptions);
+    const left = (handover: string) => {
+        const addresses = new Set(result.report.leftInTerraform.filter((entry) => entry.handover === handover).map((entry) => `${entry.state}\u0000${entry.terraform}`));
+        return result.managedInstances.filter((instance) => addresses.has(`${instance.state}\u0000${instance.address}`));
+    };
     const handover = buildHandover(
         stack,
         result.adoptions.flatMap((adoption) => (adoption.instance ? [adoption.instance, ...(adoption.alsoManagedBy ?? [])] : [])),
         result.managedInstances,
+        { forget: left("forget"), retire: left("retire") },
     );
     const targets = providerTargets.map((urn) => `  --target '${urn}' \\`);
     const preImport = [

@@ -8,15 +8,17 @@ import * as aws from "@pulumi/aws";
 /** Days after push at which cache images expire. */
 export const CACHE_EXPIRY_DAYS = 14;
 
-/** An ECR lifecycle policy that expires every image `days` after it was pushed. */
+/**
+ * An ECR lifecycle policy that expires every image `days` after it was pushed, spelt as the live
+ * policy is (Terraform's `jsonencode`: keys sorted): a lifecycle policy is replaced on any change.
+ */
 export function expireAfterPushPolicy(days: number): string {
     return JSON.stringify({
         rules: [
             {
-                rulePriority: 1,
-                description: `Expire cache images ${days} days after push`,
-                selection: { tagStatus: "any", countType: "sinceImagePushed", countUnit: "days", countNumber: days },
                 action: { type: "expire" },
+                rulePriority: 1,
+                selection: { countNumber: days, countType: "sinceImagePushed", countUnit: "days", tagStatus: "any" },
             },
         ],
     });
@@ -42,8 +44,8 @@ export class BuildCacheRepository extends pulumi.ComponentResource {
         super("ci:aws:BuildCacheRepository", name, {}, opts);
         const repository = new aws.ecr.Repository(
             name,
-            // Cache tags (`:latest`, `:pr-123`) are overwritten by design.
-            { name: args.repositoryName, imageTagMutability: "MUTABLE", forceDelete: false },
+            // As it exists: tags stay mutable (cache tags `:latest`, `:pr-123` are overwritten by design).
+            { name: args.repositoryName },
             { parent: this, retainOnDelete: true },
         );
         this.repository = repository;

@@ -1,8 +1,8 @@
 /**
  * A Secrets Manager secret CI jobs read (the HF token, the Buildkite analytics token). The program
  * creates it empty and never sees its value: an operator sets it out of band
- * (`aws secretsmanager put-secret-value`, see the README, AWS stack). It is replicated to every region
- * with queues, so agents read it next to them.
+ * (`aws secretsmanager put-secret-value`, see the README, AWS stack). Agents of every region read it
+ * in the home region, as they do today.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
@@ -10,13 +10,11 @@ import * as aws from "@pulumi/aws";
 export interface CiSecretArgs {
     /** Secret name, for example `ci/hf-token`. */
     readonly secretName: pulumi.Input<string>;
-    /** What the secret holds and who reads it. */
-    readonly description: pulumi.Input<string>;
-    /** Regions other than the provider's that get a read-only replica. */
-    readonly replicaRegions: readonly string[];
+    /** What the secret holds and who reads it; none on the secrets that exist (a description would be a change). */
+    readonly description?: pulumi.Input<string>;
 }
 
-/** A secret without a value, replicated where agents read it. Pass the home region's provider in `opts.provider`. */
+/** A secret without a value. Pass the home region's provider in `opts.provider`. */
 export class CiSecret extends pulumi.ComponentResource {
     /** The secret (kept when the resource is deleted). */
     public readonly secret: aws.secretsmanager.Secret;
@@ -27,11 +25,7 @@ export class CiSecret extends pulumi.ComponentResource {
         super("ci:aws:CiSecret", name, {}, opts);
         const secret = new aws.secretsmanager.Secret(
             name,
-            {
-                name: args.secretName,
-                description: args.description,
-                replicas: args.replicaRegions.map((region) => ({ region })),
-            },
+            { name: args.secretName, description: args.description },
             // No SecretVersion: the value is not the program's business.
             { parent: this, retainOnDelete: true },
         );

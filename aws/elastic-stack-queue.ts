@@ -1,13 +1,13 @@
 /**
  * One Buildkite queue on AWS: the Elastic CI Stack for AWS deployed as a CloudFormation stack, and
- * the IAM policy of its stage attached to the stack's instance role.
+ * the queue's inline IAM policy on the stack's instance role.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { AWS_MANAGED_STACK_TAGS, STACK_CAPABILITIES, STACK_OUTPUTS } from "./stack-parameters";
 
 export interface ElasticStackQueueArgs {
-    /** CloudFormation stack name (`bk-<queue>`, see `stackNameOf`). */
+    /** CloudFormation stack name (see `stackNameOf`). */
     readonly stackName: string;
     /** The template of the Elastic CI Stack release (see `templateUrlOf`). */
     readonly templateUrl: string;
@@ -19,17 +19,22 @@ export interface ElasticStackQueueArgs {
     readonly subnetIds: readonly pulumi.Input<string>[];
     /** Security group of the instances. */
     readonly securityGroupId: pulumi.Input<string>;
-    /** Name of the inline policy on the instance role (it says which stage's grants it holds). */
+    /** Name of the inline policy on the instance role (it says which access profile it holds). */
     readonly instanceRolePolicyName: string;
     /** The instance role's policy document, as JSON. */
     readonly instanceRolePolicy: pulumi.Input<string>;
+    /**
+     * What the stack reads while it creates or updates instances and must exist first: the AMI
+     * parameter of `ImageIdParameter`, the boot script of `BootstrapScriptUrl` and its bucket policy.
+     */
+    readonly readsAtDeploy?: readonly pulumi.Resource[];
 }
 
-/** A queue's Elastic CI Stack and its stage's policy on the stack's instance role. Pass the region's provider in `opts.provider`. */
+/** A queue's Elastic CI Stack and its inline policy on the stack's instance role. Pass the region's provider in `opts.provider`. */
 export class ElasticStackQueue extends pulumi.ComponentResource {
-    /** The CloudFormation stack. */
+    /** The CloudFormation stack (protected: removing a queue is a deliberate two-step, `pulumi state unprotect` first). */
     public readonly stack: aws.cloudformation.Stack;
-    /** The stage's inline policy on the instance role. */
+    /** The queue's inline policy on the instance role. */
     public readonly instanceRolePolicy: aws.iam.RolePolicy;
     /** The IAM role of the queue's instances (stack output `InstanceRoleName`). */
     public readonly instanceRoleName: pulumi.Output<string>;
@@ -52,9 +57,13 @@ export class ElasticStackQueue extends pulumi.ComponentResource {
                     Subnets: pulumi.all([...args.subnetIds]).apply((ids) => ids.join(",")),
                     SecurityGroupIds: args.securityGroupId,
                 },
-                tags: { "buildkite-queue": args.parameters.BuildkiteQueue ?? name },
             },
-            { parent: this, ignoreChanges: AWS_MANAGED_STACK_TAGS.map((tag) => `tags["${tag}"]`) },
+            {
+                parent: this,
+                protect: true,
+                dependsOn: [...(args.readsAtDeploy ?? [])],
+                ignoreChanges: AWS_MANAGED_STACK_TAGS.flatMap((tag) => [`tags["${tag}"]`, `tagsAll["${tag}"]`]),
+            },
         );
         this.stack = stack;
         this.stackName = args.stackName;

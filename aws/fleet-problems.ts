@@ -13,7 +13,8 @@ import {
     stackNameOf,
 } from "./stack-parameters";
 import { parameterProblems, type StackTemplateRules } from "./stack-template";
-import { AWS_CONFIG_KEYS, type AwsSettings } from "./settings";
+import { agentBootOf } from "./agent-boot";
+import type { AwsSettings } from "./settings";
 
 /** The queues that build a warm-cache AMI, with the queues each one rolls it into. */
 export interface AmiBuild {
@@ -43,15 +44,15 @@ function queueProblems(catalog: Catalog, queue: AwsQueue, settings: AwsSettings,
     if (acceleratorOf(catalog, queue) !== undefined && queue.stage !== "premerge") {
         problems.push(`${where}: field stage: GPU queues run pull-request code and must be premerge, not ${queue.stage}`);
     }
-    if (!STACK_NAME_PATTERN.test(stackNameOf(queue.name))) {
-        problems.push(`${where}: field name: stack name ${stackNameOf(queue.name)} is not a valid CloudFormation stack name (letters, digits, hyphens, at most 128)`);
+    if (!STACK_NAME_PATTERN.test(stackNameOf(queue))) {
+        problems.push(`${where}: field name: stack name ${stackNameOf(queue)} is not a valid CloudFormation stack name (letters, digits, hyphens, at most 128)`);
     }
     for (const name of Object.keys(queue.aws?.parameters ?? {})) {
         const source = PARAMETER_SOURCES[name];
         if (source) problems.push(`${where}: field aws.parameters.${name}: set by the program from ${source}`);
     }
-    if (queue.aws?.bootstrapScript && !settings.gpuBootstrapScriptUrl) {
-        problems.push(`${where}: field aws.bootstrapScript: needs config ci:${AWS_CONFIG_KEYS.gpuBootstrapScriptUrl} (the script's URL)`);
+    if (queue.aws?.bootstrapScript && queue.aws.nodejs) {
+        problems.push(`${where}: field aws.nodejs: a queue with aws.bootstrapScript boots the GPU script; Node.js is installed only by the fleet's own boot script`);
     }
     const diskGb = queue.machine.diskGb;
     const sizeGb = queue.aws?.rootVolume?.sizeGb;
@@ -60,7 +61,7 @@ function queueProblems(catalog: Catalog, queue: AwsQueue, settings: AwsSettings,
     }
     if (problems.length > 0) return problems;
     const network = Object.fromEntries(NETWORK_PARAMETERS.map((name) => [name, undefined]));
-    return parameterProblems(rules, queue.name, { ...queueStackParameters(catalog, queue, settings), ...network });
+    return parameterProblems(rules, queue.name, { ...queueStackParameters(catalog, queue, agentBootOf(queue, settings).url), ...network });
 }
 
 function amiProblems(catalog: Catalog): string[] {
@@ -110,7 +111,7 @@ export function awsFleetProblems(catalog: Catalog, settings: AwsSettings, rules:
     const problems = queues.flatMap((queue) => queueProblems(catalog, queue, settings, rules));
     const byStackName = new Map<string, string>();
     for (const queue of queues) {
-        const stackName = stackNameOf(queue.name);
+        const stackName = stackNameOf(queue);
         const other = byStackName.get(stackName);
         if (other) problems.push(`queue "${queue.name}": field name: gets the same CloudFormation stack name as queue "${other}" (${stackName})`);
         byStackName.set(stackName, queue.name);

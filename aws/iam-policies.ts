@@ -1,11 +1,18 @@
 /**
  * The trust boundary as IAM policy documents, built by pure functions from the settings.
  *
- * A queue's instance role gets the capabilities of its catalog stage. Every write names exact
- * ARNs built from config (account, region, repository and bucket names); `*` only appears for
- * actions AWS does not scope to resources (logins, `Describe*`).
+ * A queue's instance role gets one inline policy: the grants of its access profile (from its
+ * catalog stage, whether it runs GPU tests, whether it builds the AMI) plus its compiler-cache
+ * access. The grants are those the Terraform fleet attached to each queue's role through 14
+ * managed policies, statement for statement, on the same ARNs (`tests/adopt/iam-parity.test.ts`
+ * compares them with the Terraform state, queue by queue). The only grant dropped is `s3:List`,
+ * which names no IAM action and so granted nothing.
+ *
+ * What stays wide, as today: ECR Public logins and `Describe*` on `*` (AWS scopes neither), the
+ * AMI build's launch-template and autoscaling updates on `*`, and the Elastic CI Stack's own
+ * `ECRAccessPolicy` (`readonly`: pulls from every private repository of the account).
  */
-import type { TrustStage } from "../catalog";
+import type { AwsQueue, Catalog } from "../catalog";
 import type { AwsSettings } from "./settings";
 
 export interface PolicyStatement {
@@ -27,47 +34,60 @@ export const arn = {
     /** ECR Public repositories are global: their ARNs carry no region. */
     ecrPublicRepository: (account: string, name: string) => `arn:aws:ecr-public::${account}:repository/${name}`,
     s3Bucket: (bucket: string) => `arn:aws:s3:::${bucket}`,
-    s3Objects: (bucket: string) => `arn:aws:s3:::${bucket}/*`,
-    /** Secrets Manager appends six random characters to a secret's name in its ARN. */
-    secret: (region: string, account: string, name: string) => `arn:aws:secretsmanager:${region}:${account}:secret:${name}-??????`,
+    s3Objects: (bucket: string, prefix = "") => `arn:aws:s3:::${bucket}/${prefix}*`,
     /** `name` starts with `/`. */
     ssmParameter: (region: string, account: string, name: string) => `arn:aws:ssm:${region}:${account}:parameter${name}`,
     ec2: (region: string, account: string, resource: string) => `arn:aws:ec2:${region}:${account}:${resource}`,
-    /** Images and snapshots belong to no account in their ARNs. */
-    ec2Unowned: (region: string, resource: string) => `arn:aws:ec2:${region}::${resource}`,
-    autoScalingGroup: (region: string, account: string, name: string) =>
-        `arn:aws:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${name}`,
+    cloudFormationStack: (region: string, account: string, name: string) => `arn:aws:cloudformation:${region}:${account}:stack/${name}/*`,
     iamRole: (account: string, name: string) => `arn:aws:iam::${account}:role/${name}`,
 };
 
-const ECR_LOGIN = ["ecr:GetAuthorizationToken"];
-const ECR_PULL = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"];
-const ECR_PUSH = ["ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage"];
-const ECR_PUBLIC_LOGIN = ["ecr-public:GetAuthorizationToken", "sts:GetServiceBearerToken"];
+/** Pulls from ECR Public, logged in (the CI images are public; a login lifts the rate limits). */
+const ECR_PUBLIC_PULL = [
+    "ecr-public:GetAuthorizationToken",
+    "ecr-public:BatchCheckLayerAvailability",
+    "ecr-public:GetDownloadUrlForLayer",
+    "ecr-public:GetRepositoryCatalogData",
+    "ecr-public:DescribeRepositories",
+    "ecr-public:DescribeImageTags",
+    "ecr-public:DescribeRegistries",
+    "sts:GetServiceBearerToken",
+];
+/** Push and pull of one ECR Public repository, as the fleet grants it today. */
 const ECR_PUBLIC_PUSH = [
     "ecr-public:BatchCheckLayerAvailability",
-    "ecr-public:InitiateLayerUpload",
-    "ecr-public:UploadLayerPart",
     "ecr-public:CompleteLayerUpload",
+    "ecr-public:DescribeImageTags",
+    "ecr-public:DescribeImages",
+    "ecr-public:DescribeRegistries",
+    "ecr-public:DescribeRepositories",
+    "ecr-public:GetAuthorizationToken",
+    "ecr-public:GetRegistryCatalogData",
+    "ecr-public:GetRepositoryCatalogData",
+    "ecr-public:GetRepositoryPolicy",
+    "ecr-public:InitiateLayerUpload",
+    "ecr-public:ListTagsForResource",
     "ecr-public:PutImage",
+    "ecr-public:PutRegistryCatalogData",
+    "ecr-public:TagResource",
+    "ecr-public:UploadLayerPart",
+    "sts:GetServiceBearerToken",
 ];
-const S3_READ = ["s3:GetObject"];
-const S3_LIST = ["s3:ListBucket"];
-const S3_WRITE = ["s3:PutObject"];
-const SECRET_READ = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"];
+const ECR_PUBLIC_LOGIN = ["ecr-public:GetAuthorizationToken", "sts:GetServiceBearerToken"];
+const ECR_LOGIN = ["ecr:GetAuthorizationToken", "sts:GetServiceBearerToken"];
+const ECR_PULL = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"];
+const ECR_READ_WRITE = [...ECR_PULL, "ecr:CompleteLayerUpload", "ecr:UploadLayerPart", "ecr:InitiateLayerUpload", "ecr:PutImage", ...ECR_LOGIN];
+const S3_READ = ["s3:Get*"];
+const S3_READ_WRITE = ["s3:Get*", "s3:PutObject"];
 
-/** Where a queue's policy applies: its settings and region. */
+/** Where a queue's policy applies: the settings and the ARNs only known once resources exist. */
 export interface PolicyContext {
-    settings: AwsSettings;
-    /** The queue's region (secrets are read from their replica there). */
-    region: string;
+    readonly settings: AwsSettings;
+    /** The two CI secrets' ARNs (with Secrets Manager's random suffix), in the home region. */
+    readonly secretArns: readonly string[];
 }
 
 const statement = (Sid: string, Action: string[], Resource: string[]): PolicyStatement => ({ Sid, Effect: "Allow", Action, Resource });
-
-function readBucket(Sid: string, bucket: string): PolicyStatement[] {
-    return [statement(`${Sid}List`, S3_LIST, [arn.s3Bucket(bucket)]), statement(`${Sid}Objects`, S3_READ, [arn.s3Objects(bucket)])];
-}
 
 function cacheRepository(ctx: PolicyContext, name: string): string {
     return arn.ecrRepository(ctx.settings.buildCacheRegion, ctx.settings.accountId, name);
@@ -77,87 +97,85 @@ function publicRepository(ctx: PolicyContext, name: string): string {
     return arn.ecrPublicRepository(ctx.settings.accountId, name);
 }
 
+const bucketAndObjects = (bucket: string) => [arn.s3Objects(bucket), arn.s3Bucket(bucket)];
+
 /** What one capability grants. Statement ids are unique across capabilities. */
 export const CAPABILITIES = {
-    /** Authenticated pulls from ECR Public (the CI images are public; logging in lifts rate limits). */
-    pullCiImages: (): PolicyStatement[] => [statement("EcrPublicLogin", ECR_PUBLIC_LOGIN, ["*"])],
+    /** Authenticated pulls of the CI images (GPU tests). */
+    pullCiImages: (): PolicyStatement[] => [statement("PullCiImages", ECR_PUBLIC_PULL, ["*"])],
     /** The pull request's own test image (built on premerge queues, pulled by the GPU tests). */
     pushCiImages: (ctx: PolicyContext) => [
-        statement("EcrPublicLogin", ECR_PUBLIC_LOGIN, ["*"]),
         statement("PushCiImages", ECR_PUBLIC_PUSH, [publicRepository(ctx, ctx.settings.imageRepositories.ci)]),
-    ],
-    readWritePullRequestCache: (ctx: PolicyContext) => [
-        statement("EcrLogin", ECR_LOGIN, ["*"]),
-        statement("ReadWritePullRequestCache", [...ECR_PULL, ...ECR_PUSH], [cacheRepository(ctx, ctx.settings.buildCacheRepositories.pullRequest)]),
-    ],
-    readPostmergeCache: (ctx: PolicyContext) => [
-        statement("EcrLogin", ECR_LOGIN, ["*"]),
-        statement("ReadPostmergeCache", ECR_PULL, [cacheRepository(ctx, ctx.settings.buildCacheRepositories.postmerge)]),
-    ],
-    readCompilerCache: (ctx: PolicyContext) => readBucket("ReadCompilerCache", ctx.settings.buckets.compilerCache),
-    readCiSecrets: (ctx: PolicyContext) => [
-        statement(
-            "ReadCiSecrets",
-            SECRET_READ,
-            [ctx.settings.secretNames.hfToken, ctx.settings.secretNames.analyticsToken].map((name) => arn.secret(ctx.region, ctx.settings.accountId, name)),
-        ),
-    ],
-    pushPostmergeImages: (ctx: PolicyContext) => [
         statement("EcrPublicLogin", ECR_PUBLIC_LOGIN, ["*"]),
-        statement("PushPostmergeImages", ECR_PUBLIC_PUSH, [publicRepository(ctx, ctx.settings.imageRepositories.postmerge)]),
     ],
-    writePostmergeCache: (ctx: PolicyContext) => [
+    /** The pull requests' BuildKit cache, and main's read-only. */
+    pullRequestCache: (ctx: PolicyContext) => [
+        statement("ReadWritePullRequestCache", ECR_READ_WRITE, [cacheRepository(ctx, ctx.settings.buildCacheRepositories.pullRequest)]),
+        statement("ReadPostmergeCache", [...ECR_PULL, ...ECR_LOGIN], [cacheRepository(ctx, ctx.settings.buildCacheRepositories.postmerge)]),
         statement("EcrLogin", ECR_LOGIN, ["*"]),
-        statement("WritePostmergeCache", [...ECR_PULL, ...ECR_PUSH], [cacheRepository(ctx, ctx.settings.buildCacheRepositories.postmerge)]),
     ],
-    writeCompilerCache: (ctx: PolicyContext) => [statement("WriteCompilerCache", S3_WRITE, [arn.s3Objects(ctx.settings.buckets.compilerCache)])],
-    /** Nightly wheels of main and the dev wheels. */
-    writeWheels: (ctx: PolicyContext) => {
-        const buckets = [ctx.settings.buckets.wheels, ctx.settings.buckets.devWheels];
-        return [
-            statement("WheelsList", S3_LIST, buckets.map(arn.s3Bucket)),
-            statement("WriteWheels", [...S3_READ, ...S3_WRITE], buckets.map(arn.s3Objects)),
-        ];
-    },
+    readCiSecrets: (ctx: PolicyContext) => [statement("ReadCiSecrets", ["secretsmanager:GetSecretValue"], [...ctx.secretArns])],
+    pushPostmergeImages: (ctx: PolicyContext) => [statement("PushPostmergeImages", ECR_PUBLIC_PUSH, [publicRepository(ctx, ctx.settings.imageRepositories.postmerge)])],
+    postmergeCache: (ctx: PolicyContext) => [
+        statement("ReadWritePostmergeCache", ECR_READ_WRITE, [cacheRepository(ctx, ctx.settings.buildCacheRepositories.postmerge)]),
+        statement("EcrLogin", ECR_LOGIN, ["*"]),
+    ],
+    /** Release images: vLLM's, vLLM-Omni's, the CPU and arm64 CPU images. */
     pushReleaseImages: (ctx: PolicyContext) => [
-        statement("EcrPublicLogin", ECR_PUBLIC_LOGIN, ["*"]),
-        statement("PushReleaseImages", ECR_PUBLIC_PUSH, [publicRepository(ctx, ctx.settings.imageRepositories.release)]),
+        statement("PushReleaseImages", ECR_PUBLIC_PUSH, ctx.settings.imageRepositories.release.map((name) => publicRepository(ctx, name))),
     ],
-    /** Release wheels go to the main wheels bucket only. */
-    writeReleaseWheels: (ctx: PolicyContext) => [
-        statement("ReleaseWheelsList", S3_LIST, [arn.s3Bucket(ctx.settings.buckets.wheels)]),
-        statement("WriteReleaseWheels", [...S3_READ, ...S3_WRITE], [arn.s3Objects(ctx.settings.buckets.wheels)]),
+    /** Nightly and release wheels, and the dev wheels. */
+    writeWheels: (ctx: PolicyContext) => [
+        statement("ReadWriteWheels", S3_READ_WRITE, [...bucketAndObjects(ctx.settings.buckets.wheels), ...bucketAndObjects(ctx.settings.buckets.devWheels)]),
     ],
+    readCompilerCache: (ctx: PolicyContext) => [statement("ReadCompilerCache", S3_READ, bucketAndObjects(ctx.settings.buckets.compilerCache))],
+    writeCompilerCache: (ctx: PolicyContext) => [statement("ReadWriteCompilerCache", S3_READ_WRITE, bucketAndObjects(ctx.settings.buckets.compilerCache))],
 } as const;
 
 export type Capability = keyof typeof CAPABILITIES;
 
-const PREMERGE_CAPABILITIES: readonly Capability[] = [
-    "pullCiImages",
-    "pushCiImages",
-    "readWritePullRequestCache",
-    "readPostmergeCache",
-    "readCompilerCache",
-    "readCiSecrets",
-];
+/** The grant sets of the fleet; each queue has one, from its catalog entry (`accessProfileOf`). */
+export const ACCESS_PROFILES = {
+    /** Builds of pull requests: their image, their cache, the CI secrets. */
+    premerge: ["pushCiImages", "pullRequestCache", "readCiSecrets"],
+    /** GPU tests of pull requests: pull the images, read the CI secrets. */
+    "gpu-test": ["pullCiImages", "readCiSecrets"],
+    /** Builds of main: all images (test, postmerge, release), main's cache, the wheels. */
+    postmerge: ["pushCiImages", "pushPostmergeImages", "postmergeCache", "pushReleaseImages", "readCiSecrets", "writeWheels"],
+    /** Release builds: as postmerge today (they share every grant). */
+    release: ["pushCiImages", "pushPostmergeImages", "postmergeCache", "pushReleaseImages", "readCiSecrets", "writeWheels"],
+    /** The warm-cache AMI build: see `amiBuildPolicy`. */
+    "ami-build": [],
+} as const satisfies Record<string, readonly Capability[]>;
 
-/** The capabilities of each stage that runs on AWS. Postmerge can do all premerge can, and more. */
-export const STAGE_CAPABILITIES: Readonly<Record<TrustStage, readonly Capability[]>> = {
-    premerge: PREMERGE_CAPABILITIES,
-    postmerge: [...PREMERGE_CAPABILITIES, "pushPostmergeImages", "writePostmergeCache", "writeCompilerCache", "writeWheels"],
-    release: ["pushReleaseImages", "writeReleaseWheels"],
-};
+export type AccessProfile = keyof typeof ACCESS_PROFILES;
+
+/** A queue's access profile: the AMI build, GPU tests (any accelerator runs pull-request code), or its stage. */
+export function accessProfileOf(catalog: Catalog, queue: AwsQueue): AccessProfile {
+    if (queue.aws?.buildsAmi) return "ami-build";
+    const accelerator = queue.machine.accelerator ?? catalog.machineTypes[queue.machine.type]?.accelerator;
+    if (accelerator !== undefined) return "gpu-test";
+    return queue.stage;
+}
+
+/** The capabilities of a queue: its profile's, then its compiler-cache access. */
+export function queueCapabilities(catalog: Catalog, queue: AwsQueue): Capability[] {
+    const capabilities: Capability[] = [...ACCESS_PROFILES[accessProfileOf(catalog, queue)]];
+    if (queue.aws?.compilerCache === "read") capabilities.push("readCompilerCache");
+    if (queue.aws?.compilerCache === "write") capabilities.push("writeCompilerCache");
+    return capabilities;
+}
 
 /** Statements with the same id are the same grant (a login two capabilities need): kept once. */
-function document(statements: PolicyStatement[]): PolicyDocument {
+export function policyDocument(statements: PolicyStatement[]): PolicyDocument {
     const bySid = new Map<string, PolicyStatement>();
     for (const s of statements) if (!bySid.has(s.Sid)) bySid.set(s.Sid, s);
     return { Version: "2012-10-17", Statement: [...bySid.values()] };
 }
 
-/** The policy of a queue's instance role, from its stage. */
-export function stagePolicy(stage: TrustStage, ctx: PolicyContext): PolicyDocument {
-    return document(STAGE_CAPABILITIES[stage].flatMap((capability) => CAPABILITIES[capability](ctx)));
+/** The policy of a set of capabilities. */
+export function capabilitiesPolicy(capabilities: readonly Capability[], ctx: PolicyContext): PolicyDocument {
+    return policyDocument(capabilities.flatMap((capability) => CAPABILITIES[capability](ctx)));
 }
 
 /** The settings that name the artifacts of trusted builds. */
@@ -173,89 +191,95 @@ export function trustedArtifactArns(names: ArtifactNames): string[] {
     return [
         arn.ecrRepository("*", "*", names.buildCacheRepositories.postmerge),
         arn.ecrPublicRepository("*", names.imageRepositories.postmerge),
-        arn.ecrPublicRepository("*", names.imageRepositories.release),
+        ...names.imageRepositories.release.map((name) => arn.ecrPublicRepository("*", name)),
         ...buckets.flatMap((bucket) => [arn.s3Bucket(bucket), arn.s3Objects(bucket)]),
     ];
 }
 
-/** Tag the AMI build must put on the instances and volumes it launches, and that scopes what it may stop. */
-export const AMI_BUILDER_TAG = { key: "vllm-ci:purpose", value: "warm-cache-ami-build" } as const;
+/** SSM parameters the AMI pipeline (`.buildkite/pipelines/rebuild-cpu-ami.yml`) reads to place its builder. */
+export const AMI_BUILDER_PARAMETERS = {
+    securityGroupId: "/buildkite/packer/security-group-id",
+    subnetId: "/buildkite/packer/subnet-id",
+} as const;
 
-/** A queue the AMI build rolls its AMI into. */
-export interface AmiRolloutTarget {
-    /** Its CloudFormation stack (the launch template carries it as tag `aws:cloudformation:stack-name`). */
-    stackName: string;
-    autoScalingGroupName: string;
-    instanceRoleName: string;
+/** `/buildkite/cpu-build-ami/*` for `/buildkite/cpu-build-ami/us-east-1`: what a parameter's folder holds. */
+export function parameterFolderGlob(name: string): string {
+    return `${name.slice(0, name.lastIndexOf("/"))}/*`;
 }
 
 export interface AmiBuildPolicyArgs {
-    region: string;
-    accountId: string;
+    readonly region: string;
     /** The SSM parameter holding the AMI id, which the build updates. */
-    amiParameter: string;
-    /** SSM parameters the build reads to find where to launch its builder instance. */
-    builderParameters: string[];
-    builderSubnetId: string;
-    builderSecurityGroupId: string;
-    targets: AmiRolloutTarget[];
+    readonly amiParameter: string;
+    /** CloudFormation stacks whose launch templates and autoscaling groups receive the AMI. */
+    readonly targetStacks: readonly string[];
 }
 
 /**
- * What the AMI-build queue may do, and nothing more: launch a tagged builder instance into its
- * subnet and security group, image it, publish the AMI id in its parameter, and roll a new launch
- * template version into the named queues' autoscaling groups.
+ * What the AMI-build queue may do, as it does today (Terraform's `packer-ami-builder-policy`):
+ * run, image, stop and terminate the Packer builder in the region, manage its snapshots, volumes
+ * and `packer_*` key pairs, write the AMI parameter and read the builder's, find the target
+ * stacks' launch templates and groups and roll a new launch-template version into them.
  */
 export function amiBuildPolicy(args: AmiBuildPolicyArgs): PolicyDocument {
-    const { region, accountId: account } = args;
-    const ec2 = (resource: string) => arn.ec2(region, account, resource);
-    const builderTagged = { StringEquals: { [`aws:ResourceTag/${AMI_BUILDER_TAG.key}`]: AMI_BUILDER_TAG.value } };
-    const targetStacks = { StringEquals: { "aws:ResourceTag/aws:cloudformation:stack-name": args.targets.map((t) => t.stackName) } };
-    return document([
+    const ec2 = (resource: string) => arn.ec2(args.region, "*", resource);
+    return policyDocument([
         statement(
-            "DescribeForAmiBuild",
+            "DescribeResources",
             [
-                "ec2:DescribeImages",
                 "ec2:DescribeInstances",
                 "ec2:DescribeInstanceStatus",
+                "ec2:DescribeImages",
                 "ec2:DescribeSnapshots",
                 "ec2:DescribeVolumes",
-                "ec2:DescribeSubnets",
-                "ec2:DescribeSecurityGroups",
                 "ec2:DescribeKeyPairs",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeVpcs",
+                "ec2:DescribeSubnets",
                 "ec2:DescribeRegions",
-                "ec2:DescribeLaunchTemplates",
-                "ec2:DescribeLaunchTemplateVersions",
-                "autoscaling:DescribeAutoScalingGroups",
-                "autoscaling:DescribeInstanceRefreshes",
+                "ec2:DescribeTags",
             ],
             ["*"],
         ),
+        statement(
+            "ManageInstances",
+            ["ec2:RunInstances", "ec2:TerminateInstances", "ec2:StopInstances"],
+            ["instance/*", "volume/*", "network-interface/*", "security-group/*", "subnet/*", "key-pair/*", "image/*", "launch-template/*"].map(ec2),
+        ),
+        statement(
+            "ManageAMIs",
+            ["ec2:CreateImage", "ec2:RegisterImage", "ec2:DeregisterImage", "ec2:EnableImageDeprecation", "ec2:ModifyImageAttribute"],
+            ["image/*", "instance/*", "snapshot/*"].map(ec2),
+        ),
+        statement("ManageSnapshots", ["ec2:CreateSnapshot", "ec2:DeleteSnapshot"], [ec2("snapshot/*")]),
+        statement("ManageVolumes", ["ec2:CreateVolume", "ec2:DeleteVolume"], [ec2("volume/*")]),
+        statement("ManageKeyPairs", ["ec2:CreateKeyPair", "ec2:DeleteKeyPair"], [ec2("key-pair/packer_*")]),
+        statement("ManageNetworkInterfaces", ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface"], [ec2("network-interface/*")]),
         {
-            ...statement("LaunchTaggedBuilder", ["ec2:RunInstances"], [ec2("instance/*"), ec2("volume/*")]),
-            Condition: { StringEquals: { [`aws:RequestTag/${AMI_BUILDER_TAG.key}`]: AMI_BUILDER_TAG.value } },
+            ...statement("CreateTags", ["ec2:CreateTags"], ["instance/*", "volume/*", "network-interface/*", "image/*", "snapshot/*"].map(ec2)),
+            Condition: { StringEquals: { "ec2:CreateAction": ["RunInstances", "CreateImage", "CreateSnapshot", "CreateVolume"] } },
         },
-        statement("LaunchBuilderInto", ["ec2:RunInstances"], [
-            ec2(`subnet/${args.builderSubnetId}`),
-            ec2(`security-group/${args.builderSecurityGroupId}`),
-            ec2("network-interface/*"),
-            ec2("key-pair/packer_*"),
-            arn.ec2Unowned(region, "image/*"),
-        ]),
-        {
-            ...statement("TagBuilderAtLaunch", ["ec2:CreateTags"], [ec2("instance/*"), ec2("volume/*")]),
-            Condition: { StringEquals: { "ec2:CreateAction": "RunInstances" } },
-        },
-        { ...statement("ImageAndStopBuilder", ["ec2:CreateImage", "ec2:StopInstances", "ec2:TerminateInstances"], [ec2("instance/*")]), Condition: builderTagged },
-        statement("CreateAmi", ["ec2:CreateImage", "ec2:CreateTags"], [arn.ec2Unowned(region, "image/*"), arn.ec2Unowned(region, "snapshot/*")]),
-        statement("BuilderKeyPair", ["ec2:CreateKeyPair", "ec2:DeleteKeyPair"], [ec2("key-pair/packer_*")]),
-        statement("ReadAmiBuildParameters", ["ssm:GetParameter", "ssm:GetParameters"], [args.amiParameter, ...args.builderParameters].map((name) => arn.ssmParameter(region, account, name))),
-        statement("PublishAmi", ["ssm:PutParameter"], [arn.ssmParameter(region, account, args.amiParameter)]),
-        { ...statement("RollLaunchTemplates", ["ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate", "ec2:RunInstances"], [ec2("launch-template/*")]), Condition: targetStacks },
-        statement("RollAutoScalingGroups", ["autoscaling:UpdateAutoScalingGroup", "autoscaling:StartInstanceRefresh"], args.targets.map((t) => arn.autoScalingGroup(region, account, t.autoScalingGroupName))),
-        {
-            ...statement("PassTargetRoles", ["iam:PassRole"], args.targets.map((t) => arn.iamRole(account, t.instanceRoleName))),
-            Condition: { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } },
-        },
+        statement(
+            "UpdateSSMParameter",
+            ["ssm:PutParameter", "ssm:GetParameter"],
+            [parameterFolderGlob(args.amiParameter), parameterFolderGlob(AMI_BUILDER_PARAMETERS.securityGroupId)].map((name) => arn.ssmParameter(args.region, "*", name)),
+        ),
+        statement(
+            "DescribeCloudFormationStacks",
+            ["cloudformation:DescribeStackResource"],
+            args.targetStacks.map((stack) => arn.cloudFormationStack(args.region, "*", stack)),
+        ),
+        statement("ManageLaunchTemplates", ["ec2:CreateLaunchTemplateVersion", "ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions"], ["*"]),
+        statement("ManageAutoScaling", ["autoscaling:DescribeAutoScalingGroups", "autoscaling:UpdateAutoScalingGroup"], ["*"]),
+        // The rollout hands each group a launch template whose instance profile carries the queue's role.
+        statement("PassRoleForASG", ["iam:PassRole"], args.targetStacks.map((stack) => arn.iamRole("*", `${stack}-*`))),
     ]);
+}
+
+/** A queue's whole inline policy: its capabilities, and the AMI build's grants when it builds the AMI. */
+export function queuePolicy(catalog: Catalog, queue: AwsQueue, ctx: PolicyContext, amiBuild?: AmiBuildPolicyArgs): PolicyDocument {
+    const statements = capabilitiesPolicy(queueCapabilities(catalog, queue), ctx).Statement;
+    if (amiBuild) statements.unshift(...amiBuildPolicy(amiBuild).Statement);
+    return policyDocument(statements);
 }

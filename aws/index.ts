@@ -6,23 +6,23 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { queuesOf, ssmTokenParameterOf, type Catalog } from "../catalog";
+import { BUNDLE_BUCKET_REGION } from "../lib/bundle-delivery";
 import { ProblemsError } from "../lib/problems";
+import { agentBootOf } from "./agent-boot";
 import { ArtifactBucket } from "./artifact-bucket";
 import { BuildCacheRepository } from "./build-cache-repository";
+import { BundleBucket } from "./bundle-bucket";
 import { CiSecret } from "./ci-secret";
 import { ElasticStackQueue } from "./elastic-stack-queue";
 import { amiBuildsOf, awsFleetProblems } from "./fleet-problems";
-import { stagePolicy } from "./iam-policies";
-import { RegionalNetwork } from "./regional-network";
+import { accessProfileOf, queuePolicy } from "./iam-policies";
+import { RegionalNetwork, networkNameTag } from "./regional-network";
 import { AWS_CONFIG_KEYS, readAwsSettings, zonesOf, type AwsSettings } from "./settings";
 import { acceleratorOf, queueStackParameters, stackNameOf, templateUrlOf } from "./stack-parameters";
 import { checkedStackVersions, keptTemplateRules, type StackTemplateRules } from "./stack-template";
 import { WarmCacheAmi, latestElasticStackAmi } from "./warm-cache-ami";
 
 export { readAwsSettings, type AwsSettings } from "./settings";
-
-/** Tags every AWS resource of the fleet carries (the providers' default tags). */
-export const FLEET_TAGS = { "managed-by": "pulumi", project: "vllm-ci" } as const;
 
 /** The kept rules of the configured template version; a version never checked is a problem of the stack file. */
 export function templateRulesOrFail(settings: AwsSettings, stackFile: string): StackTemplateRules {
@@ -52,8 +52,9 @@ export function buildAwsFleet(catalog: Catalog, stackFile: string): Record<strin
     const queues = queuesOf(catalog, "aws");
     const queueRegions = sorted(queues.map((queue) => queue.region));
     const providers = new Map<string, aws.Provider>();
-    for (const region of sorted([...queueRegions, settings.homeRegion, settings.buildCacheRegion])) {
-        providers.set(region, new aws.Provider(`aws-${region}`, { region, allowedAccountIds: [settings.accountId], defaultTags: { tags: { ...FLEET_TAGS } } }));
+    const defaultTags = Object.keys(settings.defaultTags).length > 0 ? { defaultTags: { tags: { ...settings.defaultTags } } } : {};
+    for (const region of sorted([...queueRegions, settings.homeRegion, settings.buildCacheRegion, BUNDLE_BUCKET_REGION])) {
+        providers.set(region, new aws.Provider(`aws-${region}`, { region, allowedAccountIds: [settings.accountId], ...defaultTags }));
     }
     const inRegion = (region: string): pulumi.ComponentResourceOptions => ({ provider: providers.get(region) });
 
@@ -61,7 +62,11 @@ export function buildAwsFleet(catalog: Catalog, stackFile: string): Record<strin
     const networks = new Map(
         queueRegions.map((region) => [
             region,
-            new RegionalNetwork(`network-${region}`, { region, zones: zonesOf(settings, region), modelWeightsFileSystem: gpuRegions.has(region) }, inRegion(region)),
+            new RegionalNetwork(
+                `network-${region}`,
+                { region, zones: zonesOf(settings, region), nameTag: networkNameTag(region, settings.homeRegion), modelWeightsFileSystem: gpuRegions.has(region) },
+                inRegion(region),
+            ),
         ]),
     );
 
@@ -70,72 +75,79 @@ export function buildAwsFleet(catalog: Catalog, stackFile: string): Record<strin
         postmerge: new BuildCacheRepository("postmerge-build-cache", { repositoryName: settings.buildCacheRepositories.postmerge }, inRegion(settings.buildCacheRegion)),
     };
     const home = inRegion(settings.homeRegion);
-    new ArtifactBucket("wheels", { bucketName: settings.buckets.wheels }, home);
-    new ArtifactBucket("dev-wheels", { bucketName: settings.buckets.devWheels }, home);
-    new ArtifactBucket("compiler-cache", { bucketName: settings.buckets.compilerCache }, home);
-    const replicaRegions = queueRegions.filter((region) => region !== settings.homeRegion);
+    const bucket = (name: string, bucketName: string) => new ArtifactBucket(name, { bucketName, access: settings.bucketAccess[bucketName] }, home);
+    bucket("wheels", settings.buckets.wheels);
+    bucket("dev-wheels", settings.buckets.devWheels);
+    bucket("compiler-cache", settings.buckets.compilerCache);
     const secrets = {
-        hfToken: new CiSecret(
-            "hf-token",
-            { secretName: settings.secretNames.hfToken, description: "Hugging Face token CI jobs download models with; set out of band", replicaRegions },
-            home,
-        ),
-        analyticsToken: new CiSecret(
-            "analytics-token",
-            { secretName: settings.secretNames.analyticsToken, description: "Buildkite Test Analytics token CI jobs report with; set out of band", replicaRegions },
-            home,
-        ),
+        hfToken: new CiSecret("hf-token", { secretName: settings.secretNames.hfToken }, home),
+        analyticsToken: new CiSecret("analytics-token", { secretName: settings.secretNames.analyticsToken }, home),
     };
 
-    const stacks = new Map<string, ElasticStackQueue>();
-    for (const queue of queues) {
-        const region = queue.region;
+    // Before the stacks: those booting from the AMI parameter read it when they create instances.
+    const amiBuilds = amiBuildsOf(catalog);
+    const amiParameters = new Map<string, WarmCacheAmi>();
+    for (const build of amiBuilds) {
+        const region = build.buildQueue.region;
         const network = networks.get(region) as RegionalNetwork;
-        const stage = queue.stage;
-        stacks.set(
-            queue.name,
-            new ElasticStackQueue(
-                queue.name,
+        const arch = catalog.machineTypes[build.targets[0].machine.type]?.arch ?? "x86_64";
+        amiParameters.set(
+            build.amiParameter,
+            new WarmCacheAmi(
+                `${build.buildQueue.name}-warm-cache-ami`,
                 {
-                    stackName: stackNameOf(queue.name),
-                    templateUrl: templateUrlOf(settings.elasticStackVersion),
-                    parameters: queueStackParameters(catalog, queue, settings),
+                    region,
+                    amiParameter: build.amiParameter,
+                    seedImageId: settings.warmCacheAmiSeed ?? latestElasticStackAmi(arch, providers.get(region) as aws.Provider),
                     vpcId: network.vpcId,
-                    subnetIds: network.subnetIds,
-                    securityGroupId: network.agentSecurityGroupId,
-                    instanceRolePolicyName: `vllm-ci-${stage}-access`,
-                    instanceRolePolicy: JSON.stringify(stagePolicy(stage, { settings, region })),
+                    vpcCidr: network.cidrBlock,
+                    builderSubnetId: network.subnetIds[0],
                 },
                 inRegion(region),
             ),
         );
     }
 
-    const amiParameters: string[] = [];
-    for (const build of amiBuildsOf(catalog)) {
-        const region = build.buildQueue.region;
+    const boots = new Map(queues.map((queue) => [queue.name, agentBootOf(queue, settings)]));
+    const bootScripts = new Map<string, { key: string; content: string }>();
+    for (const boot of boots.values()) if (boot.script) bootScripts.set(boot.script.key, boot.script);
+    const bundles = new BundleBucket(
+        "bundles",
+        {
+            accountId: settings.accountId,
+            publisherRepository: settings.bundlePublisherRepository,
+            createGithubOidc: settings.githubOidcProvider === "create",
+            agentBootScripts: [...bootScripts.values()].sort((a, b) => (a.key < b.key ? -1 : 1)),
+        },
+        inRegion(BUNDLE_BUCKET_REGION),
+    );
+
+    const secretArns = pulumi.all([secrets.hfToken.arn, secrets.analyticsToken.arn]);
+    for (const queue of queues) {
+        const region = queue.region;
         const network = networks.get(region) as RegionalNetwork;
-        const arch = catalog.machineTypes[build.targets[0].machine.type]?.arch ?? "x86_64";
-        new WarmCacheAmi(
-            `${build.buildQueue.name}-warm-cache-ami`,
+        const boot = boots.get(queue.name)!;
+        const build = amiBuilds.find((candidate) => candidate.buildQueue.name === queue.name);
+        const amiBuild = build ? { region, amiParameter: build.amiParameter, targetStacks: build.targets.map(stackNameOf) } : undefined;
+        const readsAtDeploy: pulumi.Resource[] = [];
+        const imageParameter = queue.aws?.imageIdParameter ? amiParameters.get(queue.aws.imageIdParameter) : undefined;
+        if (imageParameter) readsAtDeploy.push(imageParameter.amiParameter);
+        if (boot.script) readsAtDeploy.push(bundles.agentBootObjects.get(boot.script.key)!, bundles.bucketPolicy);
+        new ElasticStackQueue(
+            queue.name,
             {
-                region,
-                accountId: settings.accountId,
-                buildQueue: build.buildQueue.name,
-                buildQueueRoleName: (stacks.get(build.buildQueue.name) as ElasticStackQueue).instanceRoleName,
-                amiParameter: build.amiParameter,
-                seedImageId: settings.warmCacheAmiSeed ?? latestElasticStackAmi(arch, providers.get(region) as aws.Provider),
+                stackName: stackNameOf(queue),
+                templateUrl: templateUrlOf(settings.elasticStackVersion),
+                parameters: queueStackParameters(catalog, queue, boot.url),
                 vpcId: network.vpcId,
-                vpcCidr: network.cidrBlock,
-                builderSubnetId: network.subnetIds[0],
-                targets: build.targets.map((target) => {
-                    const stack = stacks.get(target.name) as ElasticStackQueue;
-                    return { stackName: stack.stackName, autoScalingGroupName: stack.autoScalingGroupName, instanceRoleName: stack.instanceRoleName };
-                }),
+                subnetIds: network.subnetIds,
+                securityGroupId: network.agentSecurityGroupId,
+                instanceRolePolicyName: `vllm-ci-${accessProfileOf(catalog, queue)}-access`,
+                instanceRolePolicy: secretArns.apply((arns) => JSON.stringify(queuePolicy(catalog, queue, { settings, secretArns: arns }, amiBuild))),
+                readsAtDeploy,
             },
             inRegion(region),
         );
-        amiParameters.push(`${region}:${build.amiParameter}`);
     }
 
     const tokenParameters: Record<string, string[]> = {};
@@ -143,7 +155,7 @@ export function buildAwsFleet(catalog: Catalog, stackFile: string): Record<strin
         tokenParameters[region] = sorted(queues.filter((q) => q.region === region).map((q) => ssmTokenParameterOf(catalog, q)));
     }
     return {
-        elasticStacks: Object.fromEntries(queues.map((queue) => [queue.name, stackNameOf(queue.name)])),
+        elasticStacks: Object.fromEntries(queues.map((queue) => [queue.name, stackNameOf(queue)])),
         elasticStackVersion: settings.elasticStackVersion,
         vpcIds: Object.fromEntries([...networks].map(([region, network]) => [region, network.vpcId])),
         buildCacheRepositoryUrls: { pullRequest: buildCaches.pullRequest.repositoryUrl, postmerge: buildCaches.postmerge.repositoryUrl },
@@ -151,6 +163,8 @@ export function buildAwsFleet(catalog: Catalog, stackFile: string): Record<strin
         agentTokenParameters: tokenParameters,
         /** Secrets an operator sets after the first `pulumi up`. */
         secretsToSet: { hfToken: secrets.hfToken.arn, analyticsToken: secrets.analyticsToken.arn },
-        warmCacheAmiParameters: amiParameters,
+        warmCacheAmiParameters: [...amiParameters.values()].map((ami, i) => `${amiBuilds[i].buildQueue.region}:${ami.amiParameterName}`),
+        /** For the GitHub repository variables BUNDLES_PRODUCTION_ROLE_ARN and BUNDLES_BRANCH_ROLE_ARN. */
+        bundlePublisherRoleArns: bundles.publisherRoleArns,
     };
 }

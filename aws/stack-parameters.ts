@@ -4,7 +4,6 @@
  * CloudFormation API wants them.
  */
 import { ssmTokenParameterOf, type AwsQueue, type Catalog, type Queue } from "../catalog";
-import type { AwsSettings } from "./settings";
 
 /** Capabilities the Elastic CI Stack needs: it creates named IAM roles and nests a SAM app. */
 export const STACK_CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"] as const;
@@ -18,21 +17,24 @@ export const STACK_OUTPUTS = {
     autoScalingGroupName: "AutoScalingGroupName",
 } as const;
 
-/** ECR access the stack grants its instances, by trust: untrusted code only ever pulls. */
-export const ECR_ACCESS_POLICY = { untrusted: "readonly", trusted: "poweruser" } as const;
+/**
+ * ECR access the stack's managed policy grants, for every queue: pulls only. Pushes are granted by
+ * exact repository ARN in the queue's inline policy (`iam-policies.ts`); `poweruser` would let a
+ * job push to every private repository of the account.
+ */
+export const ECR_ACCESS_POLICY = "readonly";
 
-/** Settings every queue starts from; a queue's own values (and `aws.parameters`) win. */
+/**
+ * Settings every queue starts from, as the Terraform fleet passes them to every stack; a queue's
+ * own values (and `aws.parameters`) win. Parameters not listed keep the template's defaults.
+ */
 export const SHARED_PARAMETERS = {
     OnDemandPercentage: "100",
     // Jobs run Docker in Docker, which a remapped user namespace breaks.
     EnableDockerUserNamespaceRemap: "false",
     BuildkiteAgentTimestampLines: "true",
     EnableECRPlugin: "true",
-    BuildkiteTerminateInstanceAfterJob: "false",
-    EnableInstanceStorage: "false",
-    RootVolumeType: "gp3",
-    // Public subnets and no NAT gateway: instances reach the internet through their own address.
-    AssociatePublicIpAddress: "true",
+    InstanceOperatingSystem: "linux",
 } as const satisfies Record<string, string>;
 
 /** Parameters that come from the region's network, known only once it exists. */
@@ -46,11 +48,11 @@ export const PARAMETER_SOURCES: Readonly<Record<string, string>> = {
     BuildkiteAgentToken: "the SSM parameter of the queue's Buildkite cluster (tokens never pass through the program)",
     BuildkiteAgentTokenParameterStorePath: "the queue's Buildkite cluster (field cluster)",
     BuildkiteQueue: "the queue's name",
-    ECRAccessPolicy: "the queue's stage (field stage)",
-    ManagedPolicyARNs: "the queue's stage (field stage)",
-    InstanceRoleARN: "the queue's stage (field stage)",
-    InstanceRoleName: "the queue's stage (field stage)",
-    InstanceRolePermissionsBoundaryARN: "the queue's stage (field stage)",
+    ECRAccessPolicy: "one value for every queue, readonly (pushes go by exact ARN in the queue's inline policy)",
+    ManagedPolicyARNs: "the queue's access profile (field stage)",
+    InstanceRoleARN: "the queue's access profile (field stage)",
+    InstanceRoleName: "the queue's access profile (field stage)",
+    InstanceRolePermissionsBoundaryARN: "the queue's access profile (field stage)",
     VpcId: "the region's network",
     Subnets: "the region's network",
     SecurityGroupIds: "the region's network",
@@ -65,7 +67,7 @@ export const PARAMETER_SOURCES: Readonly<Record<string, string>> = {
     RootVolumeThroughput: "field aws.rootVolume.throughputMBps",
     ImageId: "field aws.imageId",
     ImageIdParameter: "field aws.imageIdParameter",
-    BootstrapScriptUrl: "field aws.bootstrapScript (the URL is config ci:awsGpuBootstrapScriptUrl)",
+    BootstrapScriptUrl: "the program's boot script (aws/agent-boot.ts; GPU queues: field aws.bootstrapScript and config ci:awsGpuBootstrapScriptUrl)",
 };
 
 /** CloudFormation stack names: a letter, then letters, digits and hyphens, at most 128. */
@@ -73,10 +75,15 @@ export const STACK_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 
 /**
  * `bk-<queue>`. CloudFormation refuses underscores in stack names, so they become hyphens:
- * `gpu_1_queue` runs in stack `bk-gpu-1-queue`.
+ * `cpu_queue_premerge` runs in stack `bk-cpu-queue-premerge`.
  */
-export function stackNameOf(queueName: string): string {
+export function defaultStackNameOf(queueName: string): string {
     return `bk-${queueName.replace(/_/g, "-")}`;
+}
+
+/** A queue's CloudFormation stack name: `aws.stackName` (a stack that exists keeps its name), else `bk-<queue>`. */
+export function stackNameOf(queue: Pick<AwsQueue, "name" | "aws">): string {
+    return queue.aws?.stackName ?? defaultStackNameOf(queue.name);
 }
 
 /** Where Buildkite publishes the template of a release. */
@@ -101,10 +108,9 @@ export function rootVolumeSizeOf(queue: AwsQueue): number | undefined {
 
 /**
  * The stack parameters of one queue that do not depend on other resources (the network ones are
- * added by the component). Call after `awsFleetProblems` found nothing: a GPU bootstrap script
- * without its URL, for example, is reported there.
+ * added by the component). `bootstrapScriptUrl` is the queue's boot script (`agent-boot.ts`).
  */
-export function queueStackParameters(catalog: Catalog, queue: AwsQueue, settings: AwsSettings): Record<string, string> {
+export function queueStackParameters(catalog: Catalog, queue: AwsQueue, bootstrapScriptUrl?: string): Record<string, string> {
     const { scale } = queue;
     const aws = queue.aws ?? {};
     const own: Record<string, string | undefined> = {
@@ -113,7 +119,7 @@ export function queueStackParameters(catalog: Catalog, queue: AwsQueue, settings
         InstanceTypes: queue.machine.type,
         MinSize: String(scale.min),
         MaxSize: String(scale.max),
-        ECRAccessPolicy: runsUntrustedCode(catalog, queue) ? ECR_ACCESS_POLICY.untrusted : ECR_ACCESS_POLICY.trusted,
+        ECRAccessPolicy: ECR_ACCESS_POLICY,
         BuildkiteTerminateInstanceAfterJob: scale.terminateAfterJob === undefined ? undefined : String(scale.terminateAfterJob),
         ScaleInIdlePeriod: scale.idleSeconds === undefined ? undefined : String(scale.idleSeconds),
         EnableInstanceStorage: aws.instanceStorage === undefined ? undefined : String(aws.instanceStorage),
@@ -122,7 +128,7 @@ export function queueStackParameters(catalog: Catalog, queue: AwsQueue, settings
         RootVolumeThroughput: optionalString(aws.rootVolume?.throughputMBps),
         ImageId: aws.imageId,
         ImageIdParameter: aws.imageIdParameter,
-        BootstrapScriptUrl: aws.bootstrapScript ? settings.gpuBootstrapScriptUrl : undefined,
+        BootstrapScriptUrl: bootstrapScriptUrl,
     };
     const parameters: Record<string, string> = { ...SHARED_PARAMETERS, ...(aws.parameters ?? {}) };
     for (const [name, value] of Object.entries(own)) if (value !== undefined) parameters[name] = value;

@@ -10,6 +10,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { didYouMean } from "../lib/suggest";
+import { autoScalingGroupReplacingParameters } from "./template-replacements";
 
 /** The constraints CloudFormation enforces on one parameter value. */
 export interface ParameterRule {
@@ -32,6 +33,11 @@ export interface StackTemplateRules {
     parameters: Record<string, ParameterRule>;
     /** Names of the stack outputs the template declares. */
     outputs: string[];
+    /**
+     * Parameters whose change replaces the agents' autoscaling group (cancelling running jobs),
+     * each with where it reaches the group (see `template-replacements.ts`).
+     */
+    replacesAutoScalingGroup: Record<string, string>;
 }
 
 const RULE_KEYS = ["AllowedValues", "AllowedPattern", "MinValue", "MaxValue", "MinLength", "MaxLength"] as const;
@@ -52,7 +58,12 @@ export function extractTemplateRules(version: string, template: Record<string, u
         }
         parameters[name] = rule;
     }
-    return { version, parameters, outputs: Object.keys((template.Outputs ?? {}) as object).sort() };
+    return {
+        version,
+        parameters,
+        outputs: Object.keys((template.Outputs ?? {}) as object).sort(),
+        replacesAutoScalingGroup: autoScalingGroupReplacingParameters(template),
+    };
 }
 
 /** Why `value` breaks `rule`, or undefined when it does not. */
@@ -122,6 +133,21 @@ export function checkedStackVersions(): string[] {
 export function keptTemplateRules(version: string): StackTemplateRules | undefined {
     const file = templateRulesFile(version);
     if (!fs.existsSync(file)) return undefined;
-    const { parameters, outputs } = JSON.parse(fs.readFileSync(file, "utf8")) as StackTemplateRules;
-    return { version, parameters, outputs };
+    const { parameters, outputs, replacesAutoScalingGroup } = JSON.parse(fs.readFileSync(file, "utf8")) as StackTemplateRules;
+    return { version, parameters, outputs, replacesAutoScalingGroup };
+}
+
+/** The parameters among `changed` whose change replaces the autoscaling group (see `replacesAutoScalingGroup`), sorted. */
+export function groupReplacingParameters(rules: StackTemplateRules, changed: readonly string[]): string[] {
+    return [...new Set(changed)].filter((name) => name in rules.replacesAutoScalingGroup).sort();
+}
+
+/**
+ * The one line a reviewer must read when a change of `changed` parameters replaces a queue's
+ * autoscaling group; undefined when none of them does.
+ */
+export function replacementEffect(rules: StackTemplateRules, queue: string, changed: readonly string[]): string | undefined {
+    const replacing = groupReplacingParameters(rules, changed);
+    if (replacing.length === 0) return undefined;
+    return `replaces the autoscaling group of queue ${queue} (${replacing.join(", ")}): running jobs are cancelled`;
 }

@@ -1,25 +1,20 @@
 /**
- * Warm-cache AMI support: the SSM parameter that holds the AMI id some queues boot from, where the
- * AMI-build queue launches its builder (a security group, and SSM parameters naming it and its
- * subnet), and the policy that lets the build queue publish the AMI and roll it into the queues
- * that boot it. The parameter's value belongs to the AMI pipeline after creation.
+ * Warm-cache AMI support, as the AMI pipeline (`.buildkite/pipelines/rebuild-cpu-ami.yml` of
+ * ci-infra) expects it: the SSM parameter holding the AMI id some queues boot from, the Packer
+ * builder's security group, and the SSM parameters naming that group and the builder's subnet.
+ * The AMI parameter's value belongs to the pipeline: created once, then never overwritten.
+ * The build queue's grants are part of its inline policy (`amiBuildPolicy`).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { AMI_BUILDER_TAG, amiBuildPolicy } from "./iam-policies";
+import { AMI_BUILDER_PARAMETERS } from "./iam-policies";
 
 /** The account Buildkite publishes the Elastic CI Stack AMIs from. */
 export const BUILDKITE_AMI_OWNER = "172840064832";
-/** SSH, for the image builder (Packer) to reach the instance it bakes. */
+/** SSH, for Packer to reach the instance it bakes. */
 export const SSH_PORT = 22;
-
-/** SSM parameters that tell the AMI build of queue `buildQueue` where to launch its builder. */
-export function amiBuilderParameterNames(buildQueue: string): { securityGroupId: string; subnetId: string } {
-    return {
-        securityGroupId: `/buildkite/ami-build/${buildQueue}/security-group-id`,
-        subnetId: `/buildkite/ami-build/${buildQueue}/subnet-id`,
-    };
-}
+/** The builder's security group, as the pipeline's SSM parameter names it today. */
+export const AMI_BUILDER_SECURITY_GROUP = "packer-build-sg";
 
 /** The newest Elastic CI Stack AMI for an architecture: what the parameter holds before the first build. */
 export function latestElasticStackAmi(arch: "x86_64" | "arm64", provider: aws.Provider): pulumi.Output<string> {
@@ -31,25 +26,9 @@ export function latestElasticStackAmi(arch: "x86_64" | "arm64", provider: aws.Pr
         .apply((ami) => ami.id);
 }
 
-/** A queue the built AMI rolls into. */
-export interface WarmCacheAmiTarget {
-    /** The queue's CloudFormation stack name. */
-    readonly stackName: string;
-    /** Its autoscaling group (stack output). */
-    readonly autoScalingGroupName: pulumi.Input<string>;
-    /** Its instance role (stack output), which the rollout passes to EC2. */
-    readonly instanceRoleName: pulumi.Input<string>;
-}
-
 export interface WarmCacheAmiArgs {
     /** Region of the build queue, its targets and the AMI. */
     readonly region: string;
-    /** The account the AMI and the parameters live in. */
-    readonly accountId: string;
-    /** The catalog name of the AMI-build queue. */
-    readonly buildQueue: string;
-    /** The AMI-build queue's instance role, which receives the policy. */
-    readonly buildQueueRoleName: pulumi.Input<string>;
     /** SSM parameter holding the AMI id, for example `/buildkite/cpu-build-ami/us-east-1`. */
     readonly amiParameter: string;
     /** The AMI id the parameter is created with; later values are the AMI pipeline's. */
@@ -60,18 +39,14 @@ export interface WarmCacheAmiArgs {
     readonly vpcCidr: string;
     /** The subnet the builder launches into. */
     readonly builderSubnetId: pulumi.Input<string>;
-    /** The queues whose autoscaling groups receive the new AMI. */
-    readonly targets: readonly WarmCacheAmiTarget[];
 }
 
-/** The warm-cache AMI's parameter, its builder's network and the build queue's rollout policy. Pass the region's provider in `opts.provider`. */
+/** The warm-cache AMI's parameter and its builder's network. Pass the region's provider in `opts.provider`. */
 export class WarmCacheAmi extends pulumi.ComponentResource {
-    /** The SSM parameter holding the AMI id. */
+    /** The SSM parameter holding the AMI id (kept when the resource is deleted). */
     public readonly amiParameter: aws.ssm.Parameter;
     /** The builder's security group. */
     public readonly builderSecurityGroup: aws.ec2.SecurityGroup;
-    /** The policy of the build queue's role. */
-    public readonly buildPolicy: aws.iam.RolePolicy;
     public readonly amiParameterName: string;
 
     constructor(name: string, args: WarmCacheAmiArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -80,64 +55,35 @@ export class WarmCacheAmi extends pulumi.ComponentResource {
 
         this.amiParameter = new aws.ssm.Parameter(
             `${name}-parameter`,
-            {
-                name: args.amiParameter,
-                type: "String",
-                dataType: "aws:ec2:image",
-                insecureValue: args.seedImageId,
-                description: `Warm-cache AMI booted by ${args.targets.map((t) => t.stackName).join(", ")}; written by the ${args.buildQueue} pipeline`,
-            },
-            { ...child, ignoreChanges: ["insecureValue"], retainOnDelete: true },
+            { name: args.amiParameter, type: "String", insecureValue: args.seedImageId, description: `Latest vLLM CPU build AMI ID for ${args.region}` },
+            // The pipeline writes the value (plain `value` in Terraform's state): never overwrite it.
+            { ...child, ignoreChanges: ["insecureValue", "value"], retainOnDelete: true },
         );
 
         const builder = new aws.ec2.SecurityGroup(
             `${name}-builder`,
             {
+                name: AMI_BUILDER_SECURITY_GROUP,
                 vpcId: args.vpcId,
-                description: "Warm-cache AMI builder: SSH from the VPC only",
-                ingress: [{ protocol: "tcp", fromPort: SSH_PORT, toPort: SSH_PORT, cidrBlocks: [args.vpcCidr], description: "The image builder, from the build queue" }],
-                egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], description: "Packages and images" }],
-                tags: { Name: `${name}-builder`, [AMI_BUILDER_TAG.key]: AMI_BUILDER_TAG.value },
+                description: "Security group for Packer AMI build instances",
+                ingress: [{ protocol: "tcp", fromPort: SSH_PORT, toPort: SSH_PORT, cidrBlocks: [args.vpcCidr], description: "SSH from VPC for Packer builds" }],
+                egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], description: "Allow all outbound" }],
+                tags: { Name: AMI_BUILDER_SECURITY_GROUP },
             },
             child,
         );
-        const builderParameters = amiBuilderParameterNames(args.buildQueue);
+        // `value`, as Terraform wrote them: the adopted parameters need no update (the plan shows them as secret).
         new aws.ssm.Parameter(
             `${name}-builder-security-group`,
-            { name: builderParameters.securityGroupId, type: "String", insecureValue: builder.id, description: "Security group of the warm-cache AMI builder" },
+            { name: AMI_BUILDER_PARAMETERS.securityGroupId, type: "String", value: builder.id, description: "Security group ID for Packer build instances" },
             child,
         );
         new aws.ssm.Parameter(
             `${name}-builder-subnet`,
-            { name: builderParameters.subnetId, type: "String", insecureValue: args.builderSubnetId, description: "Subnet of the warm-cache AMI builder" },
+            { name: AMI_BUILDER_PARAMETERS.subnetId, type: "String", value: args.builderSubnetId, description: "Subnet ID for Packer build instances" },
             child,
         );
-
-        const policy = pulumi
-            .all([
-                builder.id,
-                args.builderSubnetId,
-                pulumi.all(args.targets.map((t) => pulumi.all([t.autoScalingGroupName, t.instanceRoleName]))),
-            ])
-            .apply(([securityGroupId, subnetId, targetOutputs]) =>
-                JSON.stringify(
-                    amiBuildPolicy({
-                        region: args.region,
-                        accountId: args.accountId,
-                        amiParameter: args.amiParameter,
-                        builderParameters: [builderParameters.securityGroupId, builderParameters.subnetId],
-                        builderSubnetId: subnetId,
-                        builderSecurityGroupId: securityGroupId,
-                        targets: args.targets.map((target, i) => ({
-                            stackName: target.stackName,
-                            autoScalingGroupName: targetOutputs[i][0],
-                            instanceRoleName: targetOutputs[i][1],
-                        })),
-                    }),
-                ),
-            );
         this.builderSecurityGroup = builder;
-        this.buildPolicy = new aws.iam.RolePolicy(`${name}-build-access`, { name: "vllm-ci-warm-cache-ami-build", role: args.buildQueueRoleName, policy }, child);
         this.amiParameterName = args.amiParameter;
         this.registerOutputs({ amiParameterName: this.amiParameterName });
     }

@@ -5,7 +5,7 @@
  * roles) all follow this module; `tests/bootstrap/delivery.test.ts` ties `bootstrap.sh`'s copy of
  * the URL to it. No dependencies: the generator bundle and the Pulumi program may both import it.
  *
- * Layout of the bucket (every object public-read, nothing else is):
+ * Layout of the bucket (every object public-read, nothing else is; `agent-boot/` holds the agents' boot scripts):
  *
  *     production/manifest.json                 the last bundle published from main
  *     production/<commit>/bootstrap.js         immutable: one folder per published commit
@@ -18,7 +18,7 @@
  * `bootstrap.sh` checks before it runs anything.
  */
 
-/** The bundle bucket (created by the AWS stack, us-west-2, versioned, public read of the two prefixes below). */
+/** The bundle bucket (created by the AWS stack, us-west-2, versioned, public read of `PUBLIC_READ_PREFIXES` only). */
 export const BUNDLE_BUCKET = "vllm-ci-bootstrap-bundles";
 export const BUNDLE_BUCKET_REGION = "us-west-2";
 /** The only base URL `bootstrap.sh` fetches from (`VLLM_CI_BUNDLE_URL` may only repeat it). */
@@ -28,6 +28,13 @@ export const BUNDLE_BUCKET_URL = `https://${BUNDLE_BUCKET}.s3.${BUNDLE_BUCKET_RE
 export const PRODUCTION_PREFIX = "production";
 /** Written by the branch role from any other branch push (never from tags or pull requests). */
 export const BRANCH_PREFIX = "branches";
+/**
+ * The fleet's agent boot scripts (`agent-boot/<sha256>.sh`, public read, immutable), written by the
+ * AWS stack itself: the Elastic CI Stacks' `BootstrapScriptUrl` points here.
+ */
+export const AGENT_BOOT_PREFIX = "agent-boot";
+/** Every prefix anyone may read without credentials (the bucket policy's only public grant). */
+export const PUBLIC_READ_PREFIXES = [PRODUCTION_PREFIX, BRANCH_PREFIX, AGENT_BOOT_PREFIX] as const;
 /** The GitHub environment the production publish runs in (the production role trusts only it). */
 export const PRODUCTION_ENVIRONMENT = "bundles-production";
 /** The branch whose bundles are production. */

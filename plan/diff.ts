@@ -3,6 +3,7 @@
  * pull request's job summary. Both files are `npm run plan -- --json` output (all stacks).
  */
 import * as fs from "fs";
+import { keptTemplateRules, replacementEffect } from "../aws/stack-template";
 
 /** A resource as `npm run plan -- --json` prints it. */
 export interface PlannedResource {
@@ -20,8 +21,41 @@ export interface StackDiff {
     stack: string;
     added: PlannedResource[];
     removed: PlannedResource[];
-    /** Changed resources with the top-level input keys (or `parent`/`provider`) that differ. */
-    changed: { resource: PlannedResource; fields: string[] }[];
+    /**
+     * Changed resources with the top-level input keys (or `parent`/`provider`) that differ, and
+     * what the change does beyond the resource (an Elastic CI Stack's autoscaling group replaced).
+     */
+    changed: { resource: PlannedResource; fields: string[]; effects: string[] }[];
+}
+
+const STACK = "aws:cloudformation/stack:Stack";
+
+/** `6.21.0` from `https://s3.amazonaws.com/buildkite-aws-stack/v6.21.0/aws-stack.yml`. */
+function stackVersion(templateUrl: unknown): string | undefined {
+    return typeof templateUrl === "string" ? /\/v([0-9]+\.[0-9]+\.[0-9]+)\//.exec(templateUrl)?.[1] : undefined;
+}
+
+const record = (value: unknown): Record<string, unknown> => (value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
+
+/**
+ * Why a change of an Elastic CI Stack cancels running jobs: a parameter that reaches the launch
+ * template, the mixed instances policy or the subnets of its autoscaling group (the template's
+ * own rules, `aws/templates/`), or another template version. Empty for other resources.
+ */
+export function stackChangeEffects(before: PlannedResource, after: PlannedResource): string[] {
+    if (after.type !== STACK) return [];
+    const queue = String(record(after.inputs.parameters).BuildkiteQueue ?? after.name);
+    const effects: string[] = [];
+    const [was, now] = [stackVersion(before.inputs.templateUrl), stackVersion(after.inputs.templateUrl)];
+    if (was !== now) effects.push(`replaces the autoscaling group of queue ${queue} (Elastic CI Stack ${was ?? "?"} → ${now ?? "?"}): running jobs are cancelled`);
+    const rules = now ? keptTemplateRules(now) : undefined;
+    const [old, next] = [record(before.inputs.parameters), record(after.inputs.parameters)];
+    const changed = [...new Set([...Object.keys(old), ...Object.keys(next)])].filter((key) => JSON.stringify(old[key]) !== JSON.stringify(next[key]));
+    if (was === now) {
+        const effect = rules ? replacementEffect(rules, queue, changed) : changed.length > 0 ? `parameters of queue ${queue} changed against an unchecked template version` : undefined;
+        if (effect) effects.push(effect);
+    }
+    return effects;
 }
 
 const refOf = (r: PlannedResource): string => `${r.type}::${r.name}`;
@@ -47,7 +81,7 @@ export function diffPlans(base: PlanDocument, head: PlanDocument): StackDiff[] {
         const changed = [...after.keys()]
             .filter((k) => before.has(k))
             .sort()
-            .map((k) => ({ resource: after.get(k)!, fields: changedFields(before.get(k)!, after.get(k)!) }))
+            .map((k) => ({ resource: after.get(k)!, fields: changedFields(before.get(k)!, after.get(k)!), effects: stackChangeEffects(before.get(k)!, after.get(k)!) }))
             .filter((entry) => entry.fields.length > 0);
         return { stack, added, removed, changed };
     });
@@ -56,12 +90,17 @@ export function diffPlans(base: PlanDocument, head: PlanDocument): StackDiff[] {
 /** The diff as Markdown. */
 export function diffMarkdown(diffs: StackDiff[]): string {
     const lines = ["## Offline plan: what this change does to the fleet", ""];
+    const replacing = diffs.flatMap((diff) => diff.changed.flatMap((entry) => entry.effects.map((effect) => `${diff.stack}: ${effect}`)));
+    if (replacing.length > 0) lines.push(`> :warning: ${replacing.length} change(s) replace an autoscaling group and cancel the jobs running on it (listed below).`, "");
     for (const diff of diffs) {
         const total = diff.added.length + diff.removed.length + diff.changed.length;
         lines.push(`### ${diff.stack}: ${total === 0 ? "no change" : `+${diff.added.length} -${diff.removed.length} ~${diff.changed.length}`}`, "");
         for (const r of diff.added) lines.push(`- \`+\` \`${r.type}\` **${r.name}**`);
         for (const r of diff.removed) lines.push(`- \`-\` \`${r.type}\` **${r.name}**`);
-        for (const { resource, fields } of diff.changed) lines.push(`- \`~\` \`${resource.type}\` **${resource.name}**: ${fields.join(", ")}`);
+        for (const { resource, fields, effects } of diff.changed) {
+            lines.push(`- \`~\` \`${resource.type}\` **${resource.name}**: ${fields.join(", ")}`);
+            for (const effect of effects) lines.push(`  - :warning: **${effect}**`);
+        }
         if (total > 0) lines.push("");
     }
     return lines.join("\n");

@@ -33,6 +33,18 @@ export interface RecordedResource {
     urn: string;
     /** Input property → URNs of the resources its value came from (what links a policy to its role). */
     propertyDependencies: Record<string, string[]>;
+    /** URNs of the resources it waits for (`dependsOn`, besides those its inputs come from). */
+    dependsOn?: string[];
+    /** The `ignoreChanges` option: inputs the engine never updates once the resource exists. */
+    ignoreChanges?: string[];
+    /** The `protect` and `retainOnDelete` options, when set. */
+    protect?: boolean;
+    retainOnDelete?: boolean;
+}
+
+/** The id a mocked custom resource `name` gets: what references to it hold in the plan. */
+export function mockResourceId(name: string): string {
+    return `${name}-id`;
 }
 
 /** The result of one program run. */
@@ -86,6 +98,10 @@ interface RegisterRequest {
     getCustom(): boolean;
     getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
     getPropertydependenciesMap(): { forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void };
+    getIgnorechangesList(): string[];
+    getDependenciesList(): string[];
+    getProtect(): boolean;
+    getRetainondelete?(): boolean;
 }
 interface RegisterResponse {
     getUrn(): string;
@@ -123,6 +139,10 @@ function patchMockMonitor(): void {
                     rawInputs: decodeWireValue(wire, false) as Record<string, unknown>,
                     urn: res.getUrn(),
                     propertyDependencies,
+                    ...(req.getIgnorechangesList().length > 0 ? { ignoreChanges: [...req.getIgnorechangesList()] } : {}),
+                    ...(req.getDependenciesList().length > 0 ? { dependsOn: [...req.getDependenciesList()].sort() } : {}),
+                    ...(req.getProtect() ? { protect: true } : {}),
+                    ...(req.getRetainondelete?.() ? { retainOnDelete: true } : {}),
                 });
             }
             callback(err, res);
@@ -160,7 +180,7 @@ export async function runWithMocks(options: RunOptions, program: () => Record<st
         await pulumi.runtime.setMocks(
             {
                 newResource: (args) => ({
-                    id: args.custom === false ? undefined : `${args.name}-id`,
+                    id: args.custom === false ? undefined : mockResourceId(args.name),
                     state: { ...args.inputs, ...mockOutputs(args.type, args.name, args.inputs) },
                 }),
                 call: (args) => mockCall(args.token, args.inputs),

@@ -9,6 +9,8 @@ import { loadCatalog } from "../catalog";
 import { planGcpFleet } from "../gcp/layout";
 import { readGcpSettings } from "../gcp/settings";
 import * as path from "path";
+import { DEFAULT_EXCEPTIONS, s3PublicAccessBlocked, s3PublicAccessBlockedRule } from "./rules/s3-public-access-blocked";
+import { BUCKET_ACCESS } from "../aws/settings";
 import type { FleetRule } from "./subject";
 
 /** The stack a URN belongs to (`urn:pulumi:<stack>::<project>::...`). */
@@ -18,7 +20,8 @@ export function stackOfUrn(urn: string): string {
 
 /**
  * The rules for one stack: the trust boundary guards the artifact names the stack's own config
- * gives (`Pulumi.<stack>.yaml`), not only vLLM's defaults.
+ * gives (`Pulumi.<stack>.yaml`), not only vLLM's defaults, and only the buckets that config keeps
+ * `live` may lack a public access block.
  */
 export function rulesForStack(stack: string, root = PROJECT_ROOT): FleetRule[] {
     const stackConfig = loadStackConfig(stack, root);
@@ -26,7 +29,13 @@ export function rulesForStack(stack: string, root = PROJECT_ROOT): FleetRule[] {
     if (stackConfig.config["ci:cloud"] !== "aws") return FLEET_RULES;
     const settings = readAwsSettings((key) => stackConfig.config[`ci:${key}`], `Pulumi.${stack}.yaml`);
     const guard = premergeNoReleaseWriteRule(undefined, trustedArtifactArns(settings));
-    return FLEET_RULES.map((rule) => (rule === premergeNoReleaseWrite ? guard : rule));
+    const buckets = s3PublicAccessBlockedRule({
+        ...DEFAULT_EXCEPTIONS,
+        liveAccess: Object.entries(settings.bucketAccess)
+            .filter(([, access]) => access === BUCKET_ACCESS.live)
+            .map(([bucket]) => bucket),
+    });
+    return FLEET_RULES.map((rule) => (rule === premergeNoReleaseWrite ? guard : rule === s3PublicAccessBlocked ? buckets : rule));
 }
 
 /**

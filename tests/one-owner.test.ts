@@ -8,6 +8,13 @@ import { AWS_DEFAULTS } from "../aws/settings";
 import { VLLM_AWS_ACCOUNT_ID, VLLM_ECR_CACHE, VLLM_SETTINGS } from "../generator/settings";
 import { JOB_SECRETS, PRIORITY_CLASSES } from "../k8s";
 import { loadStackConfig } from "../plan/stack-config";
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import { queuesOf } from "../catalog";
+import { AMI_BUILDER_PARAMETERS } from "../aws/iam-policies";
+import { stackNameOf } from "../aws/stack-parameters";
+import { DEFAULT_ELASTIC_STACK_VERSION } from "../aws/settings";
+import { sharedFixture } from "./support/fixtures";
 
 /** Every `secretKeyRef` and `priorityClassName` in a pod spec template. */
 function podSpecReferences(value: unknown, found: { secrets: string[]; priorityClasses: string[] } = { secrets: [], priorityClasses: [] }) {
@@ -51,5 +58,22 @@ describe("one owner per value", () => {
         assert.ok(references.secrets.length > 0 && references.priorityClasses.length > 0, "the templates do name secrets and a priority class");
         for (const secret of references.secrets) assert.ok(created.includes(secret), `${secret} is not created by k8s/ (${created.join(", ")})`);
         for (const name of references.priorityClasses) assert.ok(name in PRIORITY_CLASSES, `priority class ${name} is not created by k8s/`);
+    });
+
+    it("the AMI queue, its SSM parameters and its rollout are those ci-infra's rebuild-cpu-ami pipeline uses", () => {
+        const pipeline = yaml.load(fs.readFileSync(sharedFixture("reference", "ci-infra", ".buildkite", "pipelines", "rebuild-cpu-ami.yml"), "utf8")) as {
+            env: Record<string, string>;
+            steps: { agents: { queue: string }; command: string[] }[];
+        };
+        const catalog = loadCatalog();
+        const build = queuesOf(catalog, "aws").find((queue) => queue.aws?.buildsAmi)!;
+        assert.deepEqual([...new Set(pipeline.steps.map((step) => step.agents.queue))], [build.name]);
+        assert.equal(pipeline.env.SSM_PARAM_SECURITY_GROUP, AMI_BUILDER_PARAMETERS.securityGroupId);
+        assert.equal(pipeline.env.SSM_PARAM_SUBNET, AMI_BUILDER_PARAMETERS.subnetId);
+        const targets = (build.aws?.rollsAmiTo ?? []).map((name) => queuesOf(catalog, "aws").find((q) => q.name === name)!);
+        for (const target of targets) assert.equal(target.aws?.imageIdParameter, pipeline.env.SSM_PARAM_US_EAST_1);
+        const rollout = pipeline.steps.map((step) => step.command.join("\n")).join("\n").match(/for STACK_NAME in ([^;]+);/)![1].trim().split(/\s+/);
+        assert.deepEqual(rollout, targets.map(stackNameOf));
+        assert.equal(pipeline.env.STACK_VERSION, DEFAULT_ELASTIC_STACK_VERSION);
     });
 });

@@ -18,6 +18,7 @@ export function keptRulesDocument(rules: StackTemplateRules): string {
         version: rules.version,
         parameters: rules.parameters,
         outputs: rules.outputs,
+        replacesAutoScalingGroup: rules.replacesAutoScalingGroup,
     };
     return `${JSON.stringify(document, null, 2)}\n`;
 }
@@ -30,5 +31,5 @@ if (require.main === module) {
     }
     const rules = extractTemplateRules(version, parseCloudFormationYaml(fs.readFileSync(templatePath, "utf8"), templatePath));
     fs.writeFileSync(templateRulesFile(version), keptRulesDocument(rules));
-    process.stdout.write(`wrote ${templateRulesFile(version)}: ${Object.keys(rules.parameters).length} parameters, ${rules.outputs.length} outputs\n`);
+    process.stdout.write(`wrote ${templateRulesFile(version)}: ${Object.keys(rules.parameters).length} parameters, ${rules.outputs.length} outputs, ${Object.keys(rules.replacesAutoScalingGroup).length} parameters replacing the autoscaling group\n`);
 }

@@ -6,7 +6,11 @@ export const MOCK_AWS_ACCOUNT = "123456789012";
 /** The AMI the plan's image lookups find. */
 export const MOCK_AMI_ID = "ami-0123456789abcdef0";
 
+/** The default security group the mocked VPC `name` reports. */
+export const mockDefaultSecurityGroupId = (name: string): string => `${name}-default-security-group`;
+
 export const awsOutputs: Record<string, OutputMock> = {
+    "aws:ec2/vpc:Vpc": (name) => ({ defaultSecurityGroupId: mockDefaultSecurityGroupId(name) }),
     // The Elastic CI Stack's outputs the program reads (InstanceRoleName, AutoScalingGroupName), named as CloudFormation would.
     "aws:cloudformation/stack:Stack": (name, inputs) => {
         const stackName = String(inputs.name ?? name);

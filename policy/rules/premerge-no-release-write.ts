@@ -15,7 +15,7 @@ import { isUnknown, ofTypes, violation, type FleetRule, type Subject, type Viola
  * stack's own config gives (`policy/index.ts`), through the same function.
  */
 export const PROTECTED_ARNS = trustedArtifactArns({
-    imageRepositories: { ci: AWS_DEFAULTS.ciImageRepository, postmerge: AWS_DEFAULTS.postmergeImageRepository, release: AWS_DEFAULTS.releaseImageRepository },
+    imageRepositories: { ci: AWS_DEFAULTS.ciImageRepository, postmerge: AWS_DEFAULTS.postmergeImageRepository, release: [...AWS_DEFAULTS.releaseImageRepositories] },
     buildCacheRepositories: { pullRequest: AWS_DEFAULTS.prCacheRepository, postmerge: AWS_DEFAULTS.postmergeCacheRepository },
     buckets: { wheels: AWS_DEFAULTS.wheelsBucket, devWheels: AWS_DEFAULTS.devWheelsBucket, compilerCache: AWS_DEFAULTS.compilerCacheBucket },
 });

@@ -20,8 +20,8 @@ describe("AWS fleet problems", () => {
     it("pairs the AMI build queue with the queues it rolls into and their one parameter", () => {
         const [build, ...others] = amiBuildsOf(loadCatalog(CATALOG_FILE));
         assert.equal(others.length, 0);
-        assert.equal(build.buildQueue.name, "cpu_ami_build_queue");
-        assert.deepEqual(build.targets.map((q) => q.name), ["cpu_queue_premerge_us_east_1", "cpu_queue_postmerge_us_east_1"]);
+        assert.equal(build.buildQueue.name, "packer_build_queue");
+        assert.deepEqual(build.targets.map((q) => q.name), ["cpu_queue_premerge_us_east_1", "cpu_queue_postmerge_us_east_1", "small_cpu_queue_release", "cpu_queue_release"]);
         assert.equal(build.amiParameter, "/buildkite/cpu-build-ami/us-east-1");
     });
 
@@ -33,22 +33,23 @@ describe("AWS fleet problems", () => {
         },
         {
             what: "aws.parameters setting the ECR access the stage decides",
-            edit: (text) => text.replace("aws: { instanceStorage: true, bootstrapScript: true }", 'aws: { instanceStorage: true, bootstrapScript: true, parameters: { ECRAccessPolicy: "poweruser" } }'),
-            expected: 'queue "gpu_1_queue": field aws.parameters.ECRAccessPolicy: set by the program from the queue\'s stage (field stage)',
+            edit: (text) => text.replace("imageId: ami-040f1b73b7a7c7453, bootstrapScript: true }", 'imageId: ami-040f1b73b7a7c7453, bootstrapScript: true, parameters: { ECRAccessPolicy: "poweruser" } }'),
+            expected: 'queue "gpu_1_queue": field aws.parameters.ECRAccessPolicy: set by the program from one value for every queue, readonly (pushes go by exact ARN in the queue\'s inline policy)',
         },
         {
             what: "aws.parameters setting what a catalog field sets",
-            edit: (text) => text.replace("aws: { instanceStorage: true, bootstrapScript: true }", 'aws: { instanceStorage: true, bootstrapScript: true, parameters: { MaxSize: "5" } }'),
+            edit: (text) => text.replace("imageId: ami-040f1b73b7a7c7453, bootstrapScript: true }", 'imageId: ami-040f1b73b7a7c7453, bootstrapScript: true, parameters: { MaxSize: "5" } }'),
             expected: 'queue "gpu_1_queue": field aws.parameters.MaxSize: set by the program from field scale.max',
         },
         {
-            what: "a bootstrap script without its URL",
-            settings: { ...settings, gpuBootstrapScriptUrl: undefined },
-            expected: ["gpu_1_queue", "gpu_4_queue"].map((q) => `queue "${q}": field aws.bootstrapScript: needs config ci:awsGpuBootstrapScriptUrl (the script's URL)`),
+            what: "Node.js asked of a queue that boots the GPU script",
+            edit: (text) => text.replace("imageId: ami-040f1b73b7a7c7453, bootstrapScript: true }", "imageId: ami-040f1b73b7a7c7453, bootstrapScript: true, nodejs: true }"),
+            expected: 'queue "gpu_1_queue": field aws.nodejs: a queue with aws.bootstrapScript boots the GPU script; Node.js is installed only by the fleet\'s own boot script',
         },
         {
             what: "two root volume sizes",
             edit: (text) => replaceAfter(text, "- name: cpu_queue_premerge_us_east_1", "rootVolume: { iops: 16000", "rootVolume: { sizeGb: 256, iops: 16000"),
+            // machine.diskGb 512 comes from the AWS defaults of the catalog.
             expected: 'queue "cpu_queue_premerge_us_east_1": field aws.rootVolume.sizeGb: 256 contradicts machine.diskGb 512; set one of them',
         },
         {
@@ -58,20 +59,25 @@ describe("AWS fleet problems", () => {
         },
         {
             what: "two queues that get one stack name",
-            edit: addQueue("  - { name: gpu-1-queue, provider: aws, stage: premerge, reachedBy: name, machine: { type: r6in.large } }"),
-            expected: 'queue "gpu-1-queue": field name: gets the same CloudFormation stack name as queue "gpu_1_queue" (bk-gpu-1-queue)',
+            edit: addQueue("  - { name: cpu-queue-premerge, provider: aws, stage: premerge, reachedBy: name, machine: { type: r6in.large } }"),
+            expected: 'queue "cpu-queue-premerge": field name: gets the same CloudFormation stack name as queue "cpu_queue_premerge" (bk-cpu-queue-premerge)',
+        },
+        {
+            what: "a queue named after another queue's kept stack name",
+            edit: addQueue("  - { name: gpu-1-queue-ci, provider: aws, stage: premerge, reachedBy: name, machine: { type: r6in.large } }"),
+            expected: 'queue "gpu-1-queue-ci": field name: gets the same CloudFormation stack name as queue "gpu_1_queue" (bk-gpu-1-queue-ci)',
         },
         {
             what: "an AMI build that rolls into nothing",
-            edit: (text) => text.replace("rollsAmiTo: [cpu_queue_premerge_us_east_1, cpu_queue_postmerge_us_east_1]", "rollsAmiTo: []").replace(/imageIdParameter: \/buildkite\/cpu-build-ami\/us-east-1\n/g, ""),
-            expected: 'queue "cpu_ami_build_queue": field aws.rollsAmiTo: a queue that builds an AMI must name the queues it rolls it into',
+            edit: (text) => text.replace("rollsAmiTo: [cpu_queue_premerge_us_east_1, cpu_queue_postmerge_us_east_1, small_cpu_queue_release, cpu_queue_release]", "rollsAmiTo: []").replace(/ *imageIdParameter: \/buildkite\/cpu-build-ami\/us-east-1\n/g, ""),
+            expected: 'queue "packer_build_queue": field aws.rollsAmiTo: a queue that builds an AMI must name the queues it rolls it into',
         },
         {
             what: "a rollout from a queue that builds no AMI",
             edit: (text) => text.replace("      buildsAmi: true\n", ""),
             expected: [
-                'queue "cpu_ami_build_queue": field aws.rollsAmiTo: only a queue with aws.buildsAmi rolls out AMIs',
-                ...["cpu_queue_premerge_us_east_1", "cpu_queue_postmerge_us_east_1"].map(
+                'queue "packer_build_queue": field aws.rollsAmiTo: only a queue with aws.buildsAmi rolls out AMIs',
+                ...["cpu_queue_premerge_us_east_1", "cpu_queue_postmerge_us_east_1", "small_cpu_queue_release", "cpu_queue_release"].map(
                     (q) => `queue "${q}": field aws.imageIdParameter: no queue with aws.buildsAmi writes /buildkite/cpu-build-ami/us-east-1 (add this queue to its aws.rollsAmiTo)`,
                 ),
             ],
@@ -79,20 +85,20 @@ describe("AWS fleet problems", () => {
         {
             what: "a rollout into another region",
             edit: (text) =>
-                replaceAfter(text, "- name: cpu_queue_postmerge\n", "machine: { type: r6in.16xlarge, diskGb: 512 }", "machine: { type: r6in.16xlarge, diskGb: 512 }\n    aws: { imageIdParameter: /buildkite/cpu-build-ami/us-east-1 }").replace(
-                    "rollsAmiTo: [cpu_queue_premerge_us_east_1, cpu_queue_postmerge_us_east_1]",
-                    "rollsAmiTo: [cpu_queue_premerge_us_east_1, cpu_queue_postmerge_us_east_1, cpu_queue_postmerge]",
+                replaceAfter(text, "- name: cpu_queue_postmerge\n", "aws: { instanceStorage: true, compilerCache: write }", "aws: { instanceStorage: true, compilerCache: write, imageIdParameter: /buildkite/cpu-build-ami/us-east-1 }").replace(
+                    "rollsAmiTo: [cpu_queue_premerge_us_east_1, cpu_queue_postmerge_us_east_1, small_cpu_queue_release, cpu_queue_release]",
+                    "rollsAmiTo: [cpu_queue_premerge_us_east_1, cpu_queue_postmerge_us_east_1, small_cpu_queue_release, cpu_queue_release, cpu_queue_postmerge]",
                 ),
-            expected: 'queue "cpu_ami_build_queue": field aws.rollsAmiTo: queue "cpu_queue_postmerge" is in us-west-2, but AMIs built in us-east-1 stay there',
+            expected: 'queue "packer_build_queue": field aws.rollsAmiTo: queue "cpu_queue_postmerge" is in us-west-2, but AMIs built in us-east-1 stay there',
         },
         {
             what: "a rollout into queues booting different parameters",
             edit: (text) => replaceAfter(text, "- name: cpu_queue_postmerge_us_east_1", "imageIdParameter: /buildkite/cpu-build-ami/us-east-1", "imageIdParameter: /buildkite/other-ami"),
-            expected: 'queue "cpu_ami_build_queue": field aws.rollsAmiTo: the queues boot from different AMI parameters (/buildkite/cpu-build-ami/us-east-1, /buildkite/other-ami); an AMI build writes one',
+            expected: 'queue "packer_build_queue": field aws.rollsAmiTo: the queues boot from different AMI parameters (/buildkite/cpu-build-ami/us-east-1, /buildkite/other-ami); an AMI build writes one',
         },
         {
             what: "an AMI parameter nobody writes",
-            edit: (text) => text.replace("rollsAmiTo: [cpu_queue_premerge_us_east_1, cpu_queue_postmerge_us_east_1]", "rollsAmiTo: [cpu_queue_premerge_us_east_1]").replace(
+            edit: (text) => text.replace("rollsAmiTo: [cpu_queue_premerge_us_east_1, cpu_queue_postmerge_us_east_1, small_cpu_queue_release, cpu_queue_release]", "rollsAmiTo: [cpu_queue_premerge_us_east_1, small_cpu_queue_release, cpu_queue_release]").replace(
                 /(- name: cpu_queue_postmerge_us_east_1[\s\S]*?)imageIdParameter: \/buildkite\/cpu-build-ami\/us-east-1/,
                 "$1imageIdParameter: /buildkite/hand-made-ami",
             ),
@@ -103,11 +109,11 @@ describe("AWS fleet problems", () => {
             edit: addQueue(
                 "  - { name: second_ami_build, provider: aws, region: us-east-1, cluster: ci_us_east_1, stage: postmerge, reachedBy: name, machine: { type: r6in.large }, aws: { buildsAmi: true, rollsAmiTo: [cpu_queue_premerge_us_east_1] } }",
             ),
-            expected: 'queue "second_ami_build": field aws.rollsAmiTo: parameter /buildkite/cpu-build-ami/us-east-1 is already written by queue "cpu_ami_build_queue"',
+            expected: 'queue "second_ami_build": field aws.rollsAmiTo: parameter /buildkite/cpu-build-ami/us-east-1 is already written by queue "packer_build_queue"',
         },
         {
             what: "a catalog value the template rejects",
-            edit: (text) => text.replace("aws: { instanceStorage: true, bootstrapScript: true }", 'aws: { instanceStorage: true, bootstrapScript: true, parameters: { EnableDockerExperimental: "yes" } }'),
+            edit: (text) => text.replace("imageId: ami-040f1b73b7a7c7453, bootstrapScript: true }", 'imageId: ami-040f1b73b7a7c7453, bootstrapScript: true, parameters: { EnableDockerExperimental: "yes" } }'),
             expected: 'queue "gpu_1_queue": Elastic CI Stack v6.21.0 parameter EnableDockerExperimental: "yes" is not one of the allowed values "true", "false"',
         },
     ];

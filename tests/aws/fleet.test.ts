@@ -9,6 +9,7 @@ import { ofType, resource, type ProgramRun, type RecordedResource } from "../../
 import { loadStackConfig } from "../../plan/stack-config";
 import { parameterProblems } from "../../aws/stack-template";
 import { MOCK_AMI_ID } from "../../plan/mocks/aws";
+import { accessProfileOf } from "../../aws/iam-policies";
 import { noPlaintextSecrets } from "../../policy/rules/no-plaintext-secrets";
 import { subjectsFromPlan } from "../../policy/from-plan";
 import { withConfigReads } from "../support/config-reads";
@@ -57,12 +58,13 @@ describe("AWS fleet (aws-prod under mocks)", function () {
     });
 
     describe("queues", () => {
-        it("deploys one Elastic CI Stack per AWS queue of the catalog, named bk-<queue>", () => {
+        it("deploys one Elastic CI Stack per AWS queue of the catalog, named bk-<queue> or as it exists", () => {
             const stacks = ofType(run, STACK);
             assert.deepEqual(stacks.map((s) => parametersOf(s).BuildkiteQueue).sort(), awsQueues.map((q) => q.name).sort());
             for (const queue of awsQueues) {
                 const stack = stackOf(run, queue);
-                assert.equal(stack.inputs.name, `bk-${queue.name.replace(/_/g, "-")}`);
+                assert.equal(stack.inputs.name, queue.aws?.stackName ?? `bk-${queue.name.replace(/_/g, "-")}`);
+                assert.equal(stack.protect, true, "stacks are protected");
                 assert.equal(stack.parent, `ci:aws:ElasticStackQueue::${queue.name}`);
                 assert.equal(stack.provider, `pulumi:providers:aws::aws-${queue.region}`);
                 assert.deepEqual(stack.inputs.capabilities, ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]);
@@ -79,7 +81,7 @@ describe("AWS fleet (aws-prod under mocks)", function () {
 
         it("ignores the tag AWS adds to stacks by itself", () => {
             for (const stack of ofType(run, STACK)) {
-                assert.deepEqual(ignoredChanges.get(`${STACK}::${stack.name}`), ['tags["AppManagerCFNStackKey"]'], stack.name);
+                assert.deepEqual(ignoredChanges.get(`${STACK}::${stack.name}`), ['tags["AppManagerCFNStackKey"]', 'tagsAll["AppManagerCFNStackKey"]'], stack.name);
             }
         });
 
@@ -94,12 +96,12 @@ describe("AWS fleet (aws-prod under mocks)", function () {
             });
         }
 
-        it("launches each queue into its region's VPC, four subnets and agents' security group", () => {
+        it("launches each queue into its region's VPC, four subnets and the VPC's default security group (as today)", () => {
             for (const queue of awsQueues) {
                 const parameters = parametersOf(stackOf(run, queue));
                 const network = `network-${queue.region}`;
                 assert.equal(parameters.VpcId, `${network}-vpc-id`);
-                assert.equal(parameters.SecurityGroupIds, `${network}-agents-id`);
+                assert.equal(parameters.SecurityGroupIds, `${network}-vpc-default-security-group`);
                 assert.deepEqual(parameters.Subnets.split(","), ["a", "b", "c", "d"].map((zone) => `${network}-${queue.region}${zone}-id`));
             }
         });
@@ -112,7 +114,7 @@ describe("AWS fleet (aws-prod under mocks)", function () {
             }
             assert.deepEqual(run.outputs.agentTokenParameters, {
                 "us-east-1": ["/bk_agent_token_cluster_ci_us_east_1", "/bk_agent_token_cluster_release"],
-                "us-west-2": ["/bk_agent_token_cluster_ci"],
+                "us-west-2": ["/bk_agent_token_cluster_ci", "/bk_agent_token_cluster_perf_benchmark"],
             });
         });
     });
@@ -122,18 +124,18 @@ describe("AWS fleet (aws-prod under mocks)", function () {
         const protectedArns = [
             `arn:aws:ecr-public::${ACCOUNT}:repository/vllm-ci-postmerge-repo`,
             `arn:aws:ecr-public::${ACCOUNT}:repository/vllm-release-repo`,
+            `arn:aws:ecr-public::${ACCOUNT}:repository/vllm-omni-release-repo`,
             `arn:aws:ecr:us-east-1:${ACCOUNT}:repository/vllm-ci-postmerge-cache`,
             "arn:aws:s3:::vllm-wheels/nightly/vllm.whl",
             "arn:aws:s3:::vllm-wheels-dev/dev/vllm.whl",
             "arn:aws:s3:::vllm-build-sccache/sccache/object",
         ];
 
-        it("attaches exactly one stage policy to every queue's instance role", () => {
+        it("attaches exactly one access policy to every queue's instance role", () => {
             for (const queue of awsQueues) {
                 const policies = ofType(run, ROLE_POLICY).filter((p) => queueOfRolePolicy(run, p) === queue.name);
-                const stagePolicies = policies.filter((p) => String(p.inputs.name).startsWith("vllm-ci-") && p.inputs.name !== "vllm-ci-warm-cache-ami-build");
-                assert.deepEqual(stagePolicies.map((p) => p.inputs.name), [`vllm-ci-${queue.stage}-access`], queue.name);
-                assert.equal(policies[0].inputs.role, `bk-${queue.name.replace(/_/g, "-")}-Role`, "the role is the stack's InstanceRoleName output");
+                assert.deepEqual(policies.map((p) => p.inputs.name), [`vllm-ci-${accessProfileOf(catalog, queue)}-access`], queue.name);
+                assert.equal(policies[0].inputs.role, `${stackOf(run, queue).inputs.name}-Role`, "the role is the stack's InstanceRoleName output");
             }
         });
 
@@ -153,17 +155,22 @@ describe("AWS fleet (aws-prod under mocks)", function () {
             const postmerge = ofType(run, ROLE_POLICY).find((p) => queueOfRolePolicy(run, p) === "cpu_queue_postmerge")!;
             assert.ok(writesReaching(postmerge.inputs.policy, [`arn:aws:ecr-public::${ACCOUNT}:repository/vllm-ci-postmerge-repo`]).length > 0);
             const release = ofType(run, ROLE_POLICY).find((p) => queueOfRolePolicy(run, p) === "cpu_queue_release")!;
-            assert.ok(writesReaching(release.inputs.policy, [`arn:aws:ecr-public::${ACCOUNT}:repository/vllm-release-repo`]).length > 0);
-            assert.deepEqual(writesReaching(release.inputs.policy, [`arn:aws:ecr-public::${ACCOUNT}:repository/vllm-ci-postmerge-repo`]), []);
+            for (const repository of ["vllm-release-repo", "vllm-omni-release-repo", "vllm-cpu-release-repo", "vllm-arm64-cpu-release-repo"]) {
+                assert.ok(writesReaching(release.inputs.policy, [`arn:aws:ecr-public::${ACCOUNT}:repository/${repository}`]).length > 0, repository);
+                assert.ok(writesReaching(postmerge.inputs.policy, [`arn:aws:ecr-public::${ACCOUNT}:repository/${repository}`]).length > 0, `postmerge pushes ${repository} today`);
+            }
+            assert.ok(writesReaching(release.inputs.policy, ["arn:aws:s3:::vllm-build-sccache/x", "arn:aws:s3:::vllm-wheels-dev/x"]).length > 0, "release writes sccache and dev wheels today");
         });
 
-        it("never grants a write action on *", () => {
+        it("never grants a write action on *, but the AMI build's rollout as today (launch-template versions, group updates)", () => {
+            const wild: string[] = [];
             for (const policy of ofType(run, ROLE_POLICY)) {
                 for (const statement of statementsOf(policy.inputs.policy)) {
                     if (!asList(statement.Resource).includes("*")) continue;
-                    assert.deepEqual(asList(statement.Action).filter(mayWrite), [], `${policy.name}: ${statement.Sid}`);
+                    wild.push(...asList(statement.Action).filter(mayWrite).map((action) => `${policy.inputs.name}: ${action}`));
                 }
             }
+            assert.deepEqual(wild, ["vllm-ci-ami-build-access: ec2:CreateLaunchTemplateVersion", "vllm-ci-ami-build-access: autoscaling:UpdateAutoScalingGroup"]);
         });
     });
 
@@ -179,18 +186,27 @@ describe("AWS fleet (aws-prod under mocks)", function () {
                 assert.equal(new Set(subnets.map((s) => s.inputs.availabilityZone)).size, 4);
                 assert.deepEqual(subnets.map((s) => s.inputs.cidrBlock).sort(), ["10.0.0.0/18", "10.0.128.0/18", "10.0.192.0/18", "10.0.64.0/18"]);
                 for (const subnet of subnets) assert.equal(subnet.inputs.mapPublicIpOnLaunch, true);
-                const routes = ofType(run, "aws:ec2/routeTable:RouteTable").find((r) => r.parent === vpc.parent)!;
-                assert.deepEqual((routes.inputs.routes as { cidrBlock: string }[]).map((r) => r.cidrBlock), ["0.0.0.0/0"]);
+                const table = ofType(run, "aws:ec2/routeTable:RouteTable").find((r) => r.parent === vpc.parent)!;
+                assert.equal(table.inputs.routes, undefined, "routes are their own resources, as in Terraform");
+                const routes = ofType(run, "aws:ec2/route:Route").filter((r) => (r.propertyDependencies.routeTableId ?? []).includes(table.urn));
+                assert.deepEqual(routes.map((r) => r.inputs.destinationCidrBlock), ["0.0.0.0/0"]);
+                for (const tagged of [vpc, table, ...subnets]) assert.match(String((tagged.inputs.tags as { Name: string }).Name), /^vLLM CI VPC( us-east-1)?$/);
                 assert.equal(ofType(run, "aws:ec2/routeTableAssociation:RouteTableAssociation").filter((a) => a.parent === vpc.parent).length, 4);
             }
             assert.deepEqual(ofType(run, "aws:ec2/natGateway:NatGateway"), []);
         });
 
-        it("opens the model-weights file system to NFS from the VPC only", () => {
+        it("keeps the model-weights group as it is: NFS from the VPC, Lustre 988 and 1018-1023 with the agents", () => {
             const group = resource(run, "aws:ec2/securityGroup:SecurityGroup", "network-us-west-2-model-weights");
-            const ingress = group.inputs.ingress as { protocol: string; fromPort: number; toPort: number; cidrBlocks: string[] }[];
-            assert.deepEqual(ingress.map((r) => [r.protocol, r.fromPort, r.toPort, r.cidrBlocks]), [["tcp", 2049, 2049, ["10.0.0.0/16"]]]);
-            assert.equal(group.inputs.egress, undefined);
+            assert.equal(group.inputs.name, "ci-model-weights-security-group");
+            type Rule = { protocol: string; fromPort: number; toPort: number; cidrBlocks?: string[]; securityGroups?: string[]; self?: boolean };
+            const rules = (key: string) => (group.inputs[key] as Rule[]).map((r) => [r.protocol, r.fromPort, r.toPort, r.cidrBlocks ?? r.securityGroups, r.self ?? false]);
+            const lustre = [
+                ["tcp", 988, 988, ["network-us-west-2-vpc-default-security-group"], true],
+                ["tcp", 1018, 1023, ["network-us-west-2-vpc-default-security-group"], true],
+            ];
+            assert.deepEqual(rules("ingress"), [["tcp", 2049, 2049, ["10.0.0.0/16"], false], ...lustre]);
+            assert.deepEqual(rules("egress"), [["-1", 0, 0, ["0.0.0.0/0"], false], ...lustre]);
         });
 
         it("keeps the BuildKit caches in us-east-1 and expires their images 14 days after push", () => {
@@ -202,33 +218,40 @@ describe("AWS fleet (aws-prod under mocks)", function () {
                 assert.ok((lifecycle.propertyDependencies.repository ?? []).includes(repository.urn), "the policy follows the repository");
                 const rules = JSON.parse(String(lifecycle.inputs.policy)).rules;
                 assert.equal(rules.length, 1);
-                assert.deepEqual(rules[0].selection, { tagStatus: "any", countType: "sinceImagePushed", countUnit: "days", countNumber: 14 });
+                assert.deepEqual(rules[0].selection, { countNumber: 14, countType: "sinceImagePushed", countUnit: "days", tagStatus: "any" });
+                assert.equal(repository.retainOnDelete, true);
                 assert.deepEqual(rules[0].action, { type: "expire" });
             }
         });
 
-        it("blocks public access to the wheels and compiler-cache buckets, encrypts them and enforces ownership", () => {
-            const buckets = ofType(run, "aws:s3/bucket:Bucket");
-            assert.deepEqual(buckets.map((b) => b.inputs.bucket).sort(), ["vllm-build-sccache", "vllm-wheels", "vllm-wheels-dev"]);
-            const attached = (type: string, bucket: RecordedResource) =>
-                ofType(run, type).filter((r) => (r.propertyDependencies.bucket ?? []).includes(bucket.urn));
-            for (const bucket of buckets) {
+        it("keeps the artifact buckets' live access settings by default, and declares them private when told", async () => {
+            const artifacts = (r: ProgramRun) => ofType(r, "aws:s3/bucket:Bucket").filter((b) => b.inputs.bucket !== "vllm-ci-bootstrap-bundles");
+            assert.deepEqual(artifacts(run).map((b) => b.inputs.bucket).sort(), ["vllm-build-sccache", "vllm-wheels", "vllm-wheels-dev"]);
+            const attached = (r: ProgramRun, type: string, bucket: RecordedResource) => ofType(r, type).filter((x) => (x.propertyDependencies.bucket ?? []).includes(bucket.urn));
+            for (const bucket of artifacts(run)) {
+                assert.equal(bucket.retainOnDelete, true);
+                assert.deepEqual(attached(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", bucket), [], `${bucket.name}: nothing declared, nothing changed`);
+            }
+            const privateRun = await runAwsProd({ awsBucketAccess: JSON.stringify({ "vllm-build-sccache": "private" }) });
+            for (const bucket of artifacts(privateRun).filter((b) => b.inputs.bucket === "vllm-build-sccache")) {
+                const attachedHere = (type: string) => attached(privateRun, type, bucket);
                 assert.equal(bucket.provider, "pulumi:providers:aws::aws-us-west-2");
-                const [block] = attached("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", bucket);
+                const [block] = attachedHere("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock");
                 for (const flag of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]) assert.equal(block.inputs[flag], true, `${bucket.name}: ${flag}`);
-                const [encryption] = attached("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", bucket);
+                const [encryption] = attachedHere("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration");
                 assert.equal((encryption.inputs.rules as { applyServerSideEncryptionByDefault: { sseAlgorithm: string } }[])[0].applyServerSideEncryptionByDefault.sseAlgorithm, "AES256");
-                const [ownership] = attached("aws:s3/bucketOwnershipControls:BucketOwnershipControls", bucket);
+                const [ownership] = attachedHere("aws:s3/bucketOwnershipControls:BucketOwnershipControls");
                 assert.deepEqual(ownership.inputs.rule, { objectOwnership: "BucketOwnerEnforced" });
             }
         });
 
-        it("creates the CI secrets empty, replicated to the other queue region", () => {
+        it("keeps the CI secrets' names, without value or replica, in the home region", () => {
             const secrets = ofType(run, "aws:secretsmanager/secret:Secret");
-            assert.deepEqual(secrets.map((s) => s.inputs.name).sort(), ["ci/buildkite-analytics-token", "ci/hf-token"]);
+            assert.deepEqual(secrets.map((s) => s.inputs.name).sort(), ["bk_analytics_token", "ci_hf_token"]);
             for (const secret of secrets) {
                 assert.equal(secret.provider, "pulumi:providers:aws::aws-us-west-2");
-                assert.deepEqual(secret.inputs.replicas, [{ region: "us-east-1" }]);
+                assert.equal(secret.inputs.replicas, undefined);
+                assert.equal(secret.retainOnDelete, true);
             }
             assert.deepEqual(ofType(run, "aws:secretsmanager/secretVersion:SecretVersion"), []);
         });
@@ -260,27 +283,32 @@ describe("AWS fleet (aws-prod under mocks)", function () {
         it("creates the AMI parameter with a seed and leaves its later values to the AMI pipeline", () => {
             const parameter = ofType(run, "aws:ssm/parameter:Parameter").find((p) => p.inputs.name === "/buildkite/cpu-build-ami/us-east-1")!;
             assert.equal(parameter.provider, "pulumi:providers:aws::aws-us-east-1");
-            assert.equal(parameter.inputs.dataType, "aws:ec2:image");
+            assert.equal(parameter.inputs.dataType, undefined, "text, as it exists");
             assert.equal(parameter.inputs.insecureValue, MOCK_AMI_ID, "seeded with the looked-up Elastic CI Stack AMI");
-            assert.deepEqual(ignoredChanges.get(`aws:ssm/parameter:Parameter::${parameter.name}`), ["insecureValue"]);
+            assert.deepEqual(ignoredChanges.get(`aws:ssm/parameter:Parameter::${parameter.name}`), ["insecureValue", "value"]);
+            assert.equal(parameter.retainOnDelete, true);
+            for (const target of targets) {
+                const stack = resource(run, STACK, target);
+                assert.equal((stack.inputs.parameters as Record<string, string>).ImageIdParameter, parameter.inputs.name);
+                assert.ok((stack.dependsOn ?? []).includes(parameter.urn), `${target} waits for the parameter it boots from`);
+            }
         });
 
         it("publishes the builder's security group and subnet in SSM", () => {
             const group = ofType(run, "aws:ec2/securityGroup:SecurityGroup").find((g) => g.name.endsWith("-builder"))!;
+            assert.equal(group.inputs.name, "packer-build-sg");
             const byName = (name: string) => ofType(run, "aws:ssm/parameter:Parameter").find((p) => p.inputs.name === name)!;
-            assert.equal(byName(`/buildkite/ami-build/${build.name}/security-group-id`).inputs.insecureValue, `${group.name}-id`);
-            assert.equal(byName(`/buildkite/ami-build/${build.name}/subnet-id`).inputs.insecureValue, "network-us-east-1-us-east-1a-id");
+            // The names rebuild-cpu-ami.yml reads (SSM_PARAM_SECURITY_GROUP, SSM_PARAM_SUBNET).
+            assert.equal(byName("/buildkite/packer/security-group-id").rawInputs.value, `${group.name}-id`);
+            assert.equal(byName("/buildkite/packer/subnet-id").rawInputs.value, "network-us-east-1-us-east-1a-id");
             assert.deepEqual((group.inputs.ingress as { cidrBlocks: string[]; fromPort: number }[]).map((r) => [r.fromPort, r.cidrBlocks]), [[22, ["10.0.0.0/16"]]]);
         });
 
         it("lets only the AMI-build queue publish the AMI and roll it into the queues that boot it", () => {
             const rolling = ofType(run, ROLE_POLICY).filter((p) => statementsOf(p.inputs.policy).some((s) => asList(s.Action).includes("autoscaling:UpdateAutoScalingGroup")));
             assert.deepEqual(rolling.map((p) => queueOfRolePolicy(run, p)), [build.name]);
-            const asgs = statementsOf(rolling[0].inputs.policy).find((s) => asList(s.Action).includes("autoscaling:UpdateAutoScalingGroup"))!;
-            assert.deepEqual(
-                asList(asgs.Resource),
-                targets.map((q) => `arn:aws:autoscaling:us-east-1:${ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/bk-${q.replace(/_/g, "-")}-AgentAutoScaleGroup-MOCK`),
-            );
+            const pass = statementsOf(rolling[0].inputs.policy).find((s) => asList(s.Action).includes("iam:PassRole"))!;
+            assert.deepEqual(asList(pass.Resource), targets.map((q) => `arn:aws:iam::*:role/bk-${q.replace(/_/g, "-")}-*`));
             const putters = ofType(run, ROLE_POLICY).filter((p) => statementsOf(p.inputs.policy).some((s) => asList(s.Action).includes("ssm:PutParameter")));
             assert.deepEqual(putters.map((p) => queueOfRolePolicy(run, p)), [build.name]);
         });
@@ -290,27 +318,31 @@ describe("AWS fleet (aws-prod under mocks)", function () {
         it("uses one explicit provider per region and no default provider", () => {
             const providers = run.resources.filter((r) => r.type.startsWith("pulumi:providers:"));
             assert.deepEqual(providers.map((p) => [p.name, p.inputs.region]).sort(), [["aws-us-east-1", "us-east-1"], ["aws-us-west-2", "us-west-2"]]);
-            for (const provider of providers) assert.deepEqual(JSON.parse(String(provider.inputs.allowedAccountIds)), [ACCOUNT]);
+            for (const provider of providers) {
+                assert.deepEqual(JSON.parse(String(provider.inputs.allowedAccountIds)), [ACCOUNT]);
+                assert.equal(provider.inputs.defaultTags, undefined, "no default tags: every adopted resource would change");
+            }
             for (const custom of run.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:"))) {
                 assert.match(custom.provider ?? "", /^pulumi:providers:aws::aws-us-(east-1|west-2)$/, `${custom.type}::${custom.name}`);
             }
         });
 
         it("changes only the renamed queue's resources when a queue is renamed", async () => {
-            const renamed = await runAwsProd({ catalogPath: writeTempCatalog(editedCatalogText((text) => text.replace("- name: cpu_queue_release\n", "- name: cpu_queue_release_v2\n"))) });
+            const renamed = await runAwsProd({ catalogPath: writeTempCatalog(editedCatalogText((text) => text.replace("- name: small_cpu_queue_postmerge\n", "- name: small_cpu_queue_postmerge_v2\n"))) });
             const before = new Set(run.resources.map((r) => r.urn));
             const after = new Set(renamed.resources.map((r) => r.urn));
-            const gone = [...before].filter((urn) => !after.has(urn)).map((urn) => urn.split("::").pop());
-            const added = [...after].filter((urn) => !before.has(urn)).map((urn) => urn.split("::").pop());
-            assert.deepEqual(gone.sort(), ["cpu_queue_release", "cpu_queue_release", "cpu_queue_release-instance-access"]);
-            assert.deepEqual(added.sort(), ["cpu_queue_release_v2", "cpu_queue_release_v2", "cpu_queue_release_v2-instance-access"]);
+            // The queue's own boot script names it, so its object is new too.
+            const gone = [...before].filter((urn) => !after.has(urn)).map((urn) => urn.split("::").pop()!.replace(/^bundles-[0-9a-f]{16}$/, "bundles-<its boot script>"));
+            const added = [...after].filter((urn) => !before.has(urn)).map((urn) => urn.split("::").pop()!.replace(/^bundles-[0-9a-f]{16}$/, "bundles-<its boot script>"));
+            assert.deepEqual(gone.sort(), ["bundles-<its boot script>", "small_cpu_queue_postmerge", "small_cpu_queue_postmerge", "small_cpu_queue_postmerge-instance-access"]);
+            assert.deepEqual(added.sort(), ["bundles-<its boot script>", "small_cpu_queue_postmerge_v2", "small_cpu_queue_postmerge_v2", "small_cpu_queue_postmerge_v2-instance-access"]);
         });
     });
 
     describe("bad input", () => {
         it("stops at a catalog value the template rejects, in one line naming queue, parameter and allowed values", async () => {
             const bad = writeTempCatalog(
-                editedCatalogText((text) => text.replace("aws: { instanceStorage: true, bootstrapScript: true }", 'aws: { instanceStorage: true, bootstrapScript: true, parameters: { EnableECRPlugin: "on" } }')),
+                editedCatalogText((text) => text.replace("imageId: ami-040f1b73b7a7c7453, bootstrapScript: true }", 'imageId: ami-040f1b73b7a7c7453, bootstrapScript: true, parameters: { EnableECRPlugin: "on" } }')),
             );
             await assert.rejects(runAwsProd({ catalogPath: bad }), (error: Error) => {
                 assert.ok(error instanceof pulumi.RunError, String(error));

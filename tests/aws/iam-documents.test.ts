@@ -1,44 +1,52 @@
 /**
- * The trust boundary written out: every statement of every stage policy and of the AMI build, for
- * fixed settings. A change of grants fails here until the table is updated on purpose, in review.
+ * The trust boundary written out: every statement of every access profile, of the compiler-cache
+ * grants and of the AMI build, for fixed settings. A change of grants fails here until the table is
+ * updated on purpose, in review. (tests/adopt/iam-parity.test.ts holds the same grants against
+ * the Terraform fleet's, queue by queue.)
  */
 import { strict as assert } from "assert";
-import { amiBuildPolicy, stagePolicy, type PolicyStatement } from "../../aws/iam-policies";
+import { ACCESS_PROFILES, amiBuildPolicy, capabilitiesPolicy, CAPABILITIES, type PolicyStatement } from "../../aws/iam-policies";
 import { readAwsSettings } from "../../aws/settings";
 
-const settings = readAwsSettings((key) => ({ awsAccountId: "111122223333" })[key], "test");
+const settings = readAwsSettings((key) => ({ awsAccountId: "111122223333" })[key as "awsAccountId"], "test");
+const ctx = {
+    settings,
+    secretArns: ["arn:aws:secretsmanager:us-west-2:111122223333:secret:ci_hf_token-AbCdEf", "arn:aws:secretsmanager:us-west-2:111122223333:secret:bk_analytics_token-GhIjKl"],
+};
 
 const PREMERGE: PolicyStatement[] = [
-    {
-        "Sid": "EcrPublicLogin",
-        "Effect": "Allow",
-        "Action": [
-            "ecr-public:GetAuthorizationToken",
-            "sts:GetServiceBearerToken"
-        ],
-        "Resource": [
-            "*"
-        ]
-    },
     {
         "Sid": "PushCiImages",
         "Effect": "Allow",
         "Action": [
             "ecr-public:BatchCheckLayerAvailability",
-            "ecr-public:InitiateLayerUpload",
-            "ecr-public:UploadLayerPart",
             "ecr-public:CompleteLayerUpload",
-            "ecr-public:PutImage"
+            "ecr-public:DescribeImageTags",
+            "ecr-public:DescribeImages",
+            "ecr-public:DescribeRegistries",
+            "ecr-public:DescribeRepositories",
+            "ecr-public:GetAuthorizationToken",
+            "ecr-public:GetRegistryCatalogData",
+            "ecr-public:GetRepositoryCatalogData",
+            "ecr-public:GetRepositoryPolicy",
+            "ecr-public:InitiateLayerUpload",
+            "ecr-public:ListTagsForResource",
+            "ecr-public:PutImage",
+            "ecr-public:PutRegistryCatalogData",
+            "ecr-public:TagResource",
+            "ecr-public:UploadLayerPart",
+            "sts:GetServiceBearerToken"
         ],
         "Resource": [
             "arn:aws:ecr-public::111122223333:repository/vllm-ci-test-repo"
         ]
     },
     {
-        "Sid": "EcrLogin",
+        "Sid": "EcrPublicLogin",
         "Effect": "Allow",
         "Action": [
-            "ecr:GetAuthorizationToken"
+            "ecr-public:GetAuthorizationToken",
+            "sts:GetServiceBearerToken"
         ],
         "Resource": [
             "*"
@@ -51,10 +59,12 @@ const PREMERGE: PolicyStatement[] = [
             "ecr:BatchCheckLayerAvailability",
             "ecr:BatchGetImage",
             "ecr:GetDownloadUrlForLayer",
-            "ecr:InitiateLayerUpload",
-            "ecr:UploadLayerPart",
             "ecr:CompleteLayerUpload",
-            "ecr:PutImage"
+            "ecr:UploadLayerPart",
+            "ecr:InitiateLayerUpload",
+            "ecr:PutImage",
+            "ecr:GetAuthorizationToken",
+            "sts:GetServiceBearerToken"
         ],
         "Resource": [
             "arn:aws:ecr:us-east-1:111122223333:repository/vllm-ci-test-cache"
@@ -66,114 +76,96 @@ const PREMERGE: PolicyStatement[] = [
         "Action": [
             "ecr:BatchCheckLayerAvailability",
             "ecr:BatchGetImage",
-            "ecr:GetDownloadUrlForLayer"
+            "ecr:GetDownloadUrlForLayer",
+            "ecr:GetAuthorizationToken",
+            "sts:GetServiceBearerToken"
         ],
         "Resource": [
             "arn:aws:ecr:us-east-1:111122223333:repository/vllm-ci-postmerge-cache"
         ]
     },
     {
-        "Sid": "ReadCompilerCacheList",
+        "Sid": "EcrLogin",
         "Effect": "Allow",
         "Action": [
-            "s3:ListBucket"
+            "ecr:GetAuthorizationToken",
+            "sts:GetServiceBearerToken"
         ],
         "Resource": [
-            "arn:aws:s3:::vllm-build-sccache"
-        ]
-    },
-    {
-        "Sid": "ReadCompilerCacheObjects",
-        "Effect": "Allow",
-        "Action": [
-            "s3:GetObject"
-        ],
-        "Resource": [
-            "arn:aws:s3:::vllm-build-sccache/*"
+            "*"
         ]
     },
     {
         "Sid": "ReadCiSecrets",
         "Effect": "Allow",
         "Action": [
-            "secretsmanager:GetSecretValue",
-            "secretsmanager:DescribeSecret"
+            "secretsmanager:GetSecretValue"
         ],
         "Resource": [
-            "arn:aws:secretsmanager:us-west-2:111122223333:secret:ci/hf-token-??????",
-            "arn:aws:secretsmanager:us-west-2:111122223333:secret:ci/buildkite-analytics-token-??????"
+            "arn:aws:secretsmanager:us-west-2:111122223333:secret:ci_hf_token-AbCdEf",
+            "arn:aws:secretsmanager:us-west-2:111122223333:secret:bk_analytics_token-GhIjKl"
         ]
     }
 ];
 
-/** Postmerge can do all premerge can, and this. */
-const POSTMERGE_ONLY: PolicyStatement[] = [
+const GPU_TEST: PolicyStatement[] = [
     {
-        "Sid": "PushPostmergeImages",
+        "Sid": "PullCiImages",
+        "Effect": "Allow",
+        "Action": [
+            "ecr-public:GetAuthorizationToken",
+            "ecr-public:BatchCheckLayerAvailability",
+            "ecr-public:GetDownloadUrlForLayer",
+            "ecr-public:GetRepositoryCatalogData",
+            "ecr-public:DescribeRepositories",
+            "ecr-public:DescribeImageTags",
+            "ecr-public:DescribeRegistries",
+            "sts:GetServiceBearerToken"
+        ],
+        "Resource": [
+            "*"
+        ]
+    },
+    {
+        "Sid": "ReadCiSecrets",
+        "Effect": "Allow",
+        "Action": [
+            "secretsmanager:GetSecretValue"
+        ],
+        "Resource": [
+            "arn:aws:secretsmanager:us-west-2:111122223333:secret:ci_hf_token-AbCdEf",
+            "arn:aws:secretsmanager:us-west-2:111122223333:secret:bk_analytics_token-GhIjKl"
+        ]
+    }
+];
+
+const POSTMERGE: PolicyStatement[] = [
+    {
+        "Sid": "PushCiImages",
         "Effect": "Allow",
         "Action": [
             "ecr-public:BatchCheckLayerAvailability",
-            "ecr-public:InitiateLayerUpload",
-            "ecr-public:UploadLayerPart",
             "ecr-public:CompleteLayerUpload",
-            "ecr-public:PutImage"
+            "ecr-public:DescribeImageTags",
+            "ecr-public:DescribeImages",
+            "ecr-public:DescribeRegistries",
+            "ecr-public:DescribeRepositories",
+            "ecr-public:GetAuthorizationToken",
+            "ecr-public:GetRegistryCatalogData",
+            "ecr-public:GetRepositoryCatalogData",
+            "ecr-public:GetRepositoryPolicy",
+            "ecr-public:InitiateLayerUpload",
+            "ecr-public:ListTagsForResource",
+            "ecr-public:PutImage",
+            "ecr-public:PutRegistryCatalogData",
+            "ecr-public:TagResource",
+            "ecr-public:UploadLayerPart",
+            "sts:GetServiceBearerToken"
         ],
         "Resource": [
-            "arn:aws:ecr-public::111122223333:repository/vllm-ci-postmerge-repo"
+            "arn:aws:ecr-public::111122223333:repository/vllm-ci-test-repo"
         ]
     },
-    {
-        "Sid": "WritePostmergeCache",
-        "Effect": "Allow",
-        "Action": [
-            "ecr:BatchCheckLayerAvailability",
-            "ecr:BatchGetImage",
-            "ecr:GetDownloadUrlForLayer",
-            "ecr:InitiateLayerUpload",
-            "ecr:UploadLayerPart",
-            "ecr:CompleteLayerUpload",
-            "ecr:PutImage"
-        ],
-        "Resource": [
-            "arn:aws:ecr:us-east-1:111122223333:repository/vllm-ci-postmerge-cache"
-        ]
-    },
-    {
-        "Sid": "WriteCompilerCache",
-        "Effect": "Allow",
-        "Action": [
-            "s3:PutObject"
-        ],
-        "Resource": [
-            "arn:aws:s3:::vllm-build-sccache/*"
-        ]
-    },
-    {
-        "Sid": "WheelsList",
-        "Effect": "Allow",
-        "Action": [
-            "s3:ListBucket"
-        ],
-        "Resource": [
-            "arn:aws:s3:::vllm-wheels",
-            "arn:aws:s3:::vllm-wheels-dev"
-        ]
-    },
-    {
-        "Sid": "WriteWheels",
-        "Effect": "Allow",
-        "Action": [
-            "s3:GetObject",
-            "s3:PutObject"
-        ],
-        "Resource": [
-            "arn:aws:s3:::vllm-wheels/*",
-            "arn:aws:s3:::vllm-wheels-dev/*"
-        ]
-    }
-];
-
-const RELEASE: PolicyStatement[] = [
     {
         "Sid": "EcrPublicLogin",
         "Effect": "Allow",
@@ -186,243 +178,340 @@ const RELEASE: PolicyStatement[] = [
         ]
     },
     {
+        "Sid": "PushPostmergeImages",
+        "Effect": "Allow",
+        "Action": [
+            "ecr-public:BatchCheckLayerAvailability",
+            "ecr-public:CompleteLayerUpload",
+            "ecr-public:DescribeImageTags",
+            "ecr-public:DescribeImages",
+            "ecr-public:DescribeRegistries",
+            "ecr-public:DescribeRepositories",
+            "ecr-public:GetAuthorizationToken",
+            "ecr-public:GetRegistryCatalogData",
+            "ecr-public:GetRepositoryCatalogData",
+            "ecr-public:GetRepositoryPolicy",
+            "ecr-public:InitiateLayerUpload",
+            "ecr-public:ListTagsForResource",
+            "ecr-public:PutImage",
+            "ecr-public:PutRegistryCatalogData",
+            "ecr-public:TagResource",
+            "ecr-public:UploadLayerPart",
+            "sts:GetServiceBearerToken"
+        ],
+        "Resource": [
+            "arn:aws:ecr-public::111122223333:repository/vllm-ci-postmerge-repo"
+        ]
+    },
+    {
+        "Sid": "ReadWritePostmergeCache",
+        "Effect": "Allow",
+        "Action": [
+            "ecr:BatchCheckLayerAvailability",
+            "ecr:BatchGetImage",
+            "ecr:GetDownloadUrlForLayer",
+            "ecr:CompleteLayerUpload",
+            "ecr:UploadLayerPart",
+            "ecr:InitiateLayerUpload",
+            "ecr:PutImage",
+            "ecr:GetAuthorizationToken",
+            "sts:GetServiceBearerToken"
+        ],
+        "Resource": [
+            "arn:aws:ecr:us-east-1:111122223333:repository/vllm-ci-postmerge-cache"
+        ]
+    },
+    {
+        "Sid": "EcrLogin",
+        "Effect": "Allow",
+        "Action": [
+            "ecr:GetAuthorizationToken",
+            "sts:GetServiceBearerToken"
+        ],
+        "Resource": [
+            "*"
+        ]
+    },
+    {
         "Sid": "PushReleaseImages",
         "Effect": "Allow",
         "Action": [
             "ecr-public:BatchCheckLayerAvailability",
-            "ecr-public:InitiateLayerUpload",
-            "ecr-public:UploadLayerPart",
             "ecr-public:CompleteLayerUpload",
-            "ecr-public:PutImage"
+            "ecr-public:DescribeImageTags",
+            "ecr-public:DescribeImages",
+            "ecr-public:DescribeRegistries",
+            "ecr-public:DescribeRepositories",
+            "ecr-public:GetAuthorizationToken",
+            "ecr-public:GetRegistryCatalogData",
+            "ecr-public:GetRepositoryCatalogData",
+            "ecr-public:GetRepositoryPolicy",
+            "ecr-public:InitiateLayerUpload",
+            "ecr-public:ListTagsForResource",
+            "ecr-public:PutImage",
+            "ecr-public:PutRegistryCatalogData",
+            "ecr-public:TagResource",
+            "ecr-public:UploadLayerPart",
+            "sts:GetServiceBearerToken"
         ],
         "Resource": [
-            "arn:aws:ecr-public::111122223333:repository/vllm-release-repo"
+            "arn:aws:ecr-public::111122223333:repository/vllm-release-repo",
+            "arn:aws:ecr-public::111122223333:repository/vllm-omni-release-repo",
+            "arn:aws:ecr-public::111122223333:repository/vllm-cpu-release-repo",
+            "arn:aws:ecr-public::111122223333:repository/vllm-arm64-cpu-release-repo"
         ]
     },
     {
-        "Sid": "ReleaseWheelsList",
+        "Sid": "ReadCiSecrets",
         "Effect": "Allow",
         "Action": [
-            "s3:ListBucket"
+            "secretsmanager:GetSecretValue"
         ],
         "Resource": [
-            "arn:aws:s3:::vllm-wheels"
+            "arn:aws:secretsmanager:us-west-2:111122223333:secret:ci_hf_token-AbCdEf",
+            "arn:aws:secretsmanager:us-west-2:111122223333:secret:bk_analytics_token-GhIjKl"
         ]
     },
     {
-        "Sid": "WriteReleaseWheels",
+        "Sid": "ReadWriteWheels",
         "Effect": "Allow",
         "Action": [
-            "s3:GetObject",
+            "s3:Get*",
             "s3:PutObject"
         ],
         "Resource": [
-            "arn:aws:s3:::vllm-wheels/*"
+            "arn:aws:s3:::vllm-wheels/*",
+            "arn:aws:s3:::vllm-wheels",
+            "arn:aws:s3:::vllm-wheels-dev/*",
+            "arn:aws:s3:::vllm-wheels-dev"
         ]
     }
 ];
 
-const STAGES = { premerge: PREMERGE, postmerge: [...PREMERGE, ...POSTMERGE_ONLY], release: RELEASE } as const;
+const COMPILER_CACHE: PolicyStatement[] = [
+    {
+        "Sid": "ReadCompilerCache",
+        "Effect": "Allow",
+        "Action": [
+            "s3:Get*"
+        ],
+        "Resource": [
+            "arn:aws:s3:::vllm-build-sccache/*",
+            "arn:aws:s3:::vllm-build-sccache"
+        ]
+    },
+    {
+        "Sid": "ReadWriteCompilerCache",
+        "Effect": "Allow",
+        "Action": [
+            "s3:Get*",
+            "s3:PutObject"
+        ],
+        "Resource": [
+            "arn:aws:s3:::vllm-build-sccache/*",
+            "arn:aws:s3:::vllm-build-sccache"
+        ]
+    }
+];
 
-const AMI_BUILD = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Sid": "DescribeForAmiBuild",
-            "Effect": "Allow",
-            "Action": [
-                "ec2:DescribeImages",
-                "ec2:DescribeInstances",
-                "ec2:DescribeInstanceStatus",
-                "ec2:DescribeSnapshots",
-                "ec2:DescribeVolumes",
-                "ec2:DescribeSubnets",
-                "ec2:DescribeSecurityGroups",
-                "ec2:DescribeKeyPairs",
-                "ec2:DescribeRegions",
-                "ec2:DescribeLaunchTemplates",
-                "ec2:DescribeLaunchTemplateVersions",
-                "autoscaling:DescribeAutoScalingGroups",
-                "autoscaling:DescribeInstanceRefreshes"
-            ],
-            "Resource": [
-                "*"
-            ]
-        },
-        {
-            "Sid": "LaunchTaggedBuilder",
-            "Effect": "Allow",
-            "Action": [
-                "ec2:RunInstances"
-            ],
-            "Resource": [
-                "arn:aws:ec2:us-east-1:111122223333:instance/*",
-                "arn:aws:ec2:us-east-1:111122223333:volume/*"
-            ],
-            "Condition": {
-                "StringEquals": {
-                    "aws:RequestTag/vllm-ci:purpose": "warm-cache-ami-build"
-                }
-            }
-        },
-        {
-            "Sid": "LaunchBuilderInto",
-            "Effect": "Allow",
-            "Action": [
-                "ec2:RunInstances"
-            ],
-            "Resource": [
-                "arn:aws:ec2:us-east-1:111122223333:subnet/subnet-1",
-                "arn:aws:ec2:us-east-1:111122223333:security-group/sg-1",
-                "arn:aws:ec2:us-east-1:111122223333:network-interface/*",
-                "arn:aws:ec2:us-east-1:111122223333:key-pair/packer_*",
-                "arn:aws:ec2:us-east-1::image/*"
-            ]
-        },
-        {
-            "Sid": "TagBuilderAtLaunch",
-            "Effect": "Allow",
-            "Action": [
-                "ec2:CreateTags"
-            ],
-            "Resource": [
-                "arn:aws:ec2:us-east-1:111122223333:instance/*",
-                "arn:aws:ec2:us-east-1:111122223333:volume/*"
-            ],
-            "Condition": {
-                "StringEquals": {
-                    "ec2:CreateAction": "RunInstances"
-                }
-            }
-        },
-        {
-            "Sid": "ImageAndStopBuilder",
-            "Effect": "Allow",
-            "Action": [
-                "ec2:CreateImage",
-                "ec2:StopInstances",
-                "ec2:TerminateInstances"
-            ],
-            "Resource": [
-                "arn:aws:ec2:us-east-1:111122223333:instance/*"
-            ],
-            "Condition": {
-                "StringEquals": {
-                    "aws:ResourceTag/vllm-ci:purpose": "warm-cache-ami-build"
-                }
-            }
-        },
-        {
-            "Sid": "CreateAmi",
-            "Effect": "Allow",
-            "Action": [
-                "ec2:CreateImage",
-                "ec2:CreateTags"
-            ],
-            "Resource": [
-                "arn:aws:ec2:us-east-1::image/*",
-                "arn:aws:ec2:us-east-1::snapshot/*"
-            ]
-        },
-        {
-            "Sid": "BuilderKeyPair",
-            "Effect": "Allow",
-            "Action": [
-                "ec2:CreateKeyPair",
-                "ec2:DeleteKeyPair"
-            ],
-            "Resource": [
-                "arn:aws:ec2:us-east-1:111122223333:key-pair/packer_*"
-            ]
-        },
-        {
-            "Sid": "ReadAmiBuildParameters",
-            "Effect": "Allow",
-            "Action": [
-                "ssm:GetParameter",
-                "ssm:GetParameters"
-            ],
-            "Resource": [
-                "arn:aws:ssm:us-east-1:111122223333:parameter/ami",
-                "arn:aws:ssm:us-east-1:111122223333:parameter/p/sg",
-                "arn:aws:ssm:us-east-1:111122223333:parameter/p/subnet"
-            ]
-        },
-        {
-            "Sid": "PublishAmi",
-            "Effect": "Allow",
-            "Action": [
-                "ssm:PutParameter"
-            ],
-            "Resource": [
-                "arn:aws:ssm:us-east-1:111122223333:parameter/ami"
-            ]
-        },
-        {
-            "Sid": "RollLaunchTemplates",
-            "Effect": "Allow",
-            "Action": [
-                "ec2:CreateLaunchTemplateVersion",
-                "ec2:ModifyLaunchTemplate",
-                "ec2:RunInstances"
-            ],
-            "Resource": [
-                "arn:aws:ec2:us-east-1:111122223333:launch-template/*"
-            ],
-            "Condition": {
-                "StringEquals": {
-                    "aws:ResourceTag/aws:cloudformation:stack-name": [
-                        "bk-a"
-                    ]
-                }
-            }
-        },
-        {
-            "Sid": "RollAutoScalingGroups",
-            "Effect": "Allow",
-            "Action": [
-                "autoscaling:UpdateAutoScalingGroup",
-                "autoscaling:StartInstanceRefresh"
-            ],
-            "Resource": [
-                "arn:aws:autoscaling:us-east-1:111122223333:autoScalingGroup:*:autoScalingGroupName/asg-a"
-            ]
-        },
-        {
-            "Sid": "PassTargetRoles",
-            "Effect": "Allow",
-            "Action": [
-                "iam:PassRole"
-            ],
-            "Resource": [
-                "arn:aws:iam::111122223333:role/role-a"
-            ],
-            "Condition": {
-                "StringEquals": {
-                    "iam:PassedToService": "ec2.amazonaws.com"
-                }
+const AMI_BUILD: PolicyStatement[] = [
+    {
+        "Sid": "DescribeResources",
+        "Effect": "Allow",
+        "Action": [
+            "ec2:DescribeInstances",
+            "ec2:DescribeInstanceStatus",
+            "ec2:DescribeImages",
+            "ec2:DescribeSnapshots",
+            "ec2:DescribeVolumes",
+            "ec2:DescribeKeyPairs",
+            "ec2:DescribeSecurityGroups",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeVpcs",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeRegions",
+            "ec2:DescribeTags"
+        ],
+        "Resource": [
+            "*"
+        ]
+    },
+    {
+        "Sid": "ManageInstances",
+        "Effect": "Allow",
+        "Action": [
+            "ec2:RunInstances",
+            "ec2:TerminateInstances",
+            "ec2:StopInstances"
+        ],
+        "Resource": [
+            "arn:aws:ec2:us-east-1:*:instance/*",
+            "arn:aws:ec2:us-east-1:*:volume/*",
+            "arn:aws:ec2:us-east-1:*:network-interface/*",
+            "arn:aws:ec2:us-east-1:*:security-group/*",
+            "arn:aws:ec2:us-east-1:*:subnet/*",
+            "arn:aws:ec2:us-east-1:*:key-pair/*",
+            "arn:aws:ec2:us-east-1:*:image/*",
+            "arn:aws:ec2:us-east-1:*:launch-template/*"
+        ]
+    },
+    {
+        "Sid": "ManageAMIs",
+        "Effect": "Allow",
+        "Action": [
+            "ec2:CreateImage",
+            "ec2:RegisterImage",
+            "ec2:DeregisterImage",
+            "ec2:EnableImageDeprecation",
+            "ec2:ModifyImageAttribute"
+        ],
+        "Resource": [
+            "arn:aws:ec2:us-east-1:*:image/*",
+            "arn:aws:ec2:us-east-1:*:instance/*",
+            "arn:aws:ec2:us-east-1:*:snapshot/*"
+        ]
+    },
+    {
+        "Sid": "ManageSnapshots",
+        "Effect": "Allow",
+        "Action": [
+            "ec2:CreateSnapshot",
+            "ec2:DeleteSnapshot"
+        ],
+        "Resource": [
+            "arn:aws:ec2:us-east-1:*:snapshot/*"
+        ]
+    },
+    {
+        "Sid": "ManageVolumes",
+        "Effect": "Allow",
+        "Action": [
+            "ec2:CreateVolume",
+            "ec2:DeleteVolume"
+        ],
+        "Resource": [
+            "arn:aws:ec2:us-east-1:*:volume/*"
+        ]
+    },
+    {
+        "Sid": "ManageKeyPairs",
+        "Effect": "Allow",
+        "Action": [
+            "ec2:CreateKeyPair",
+            "ec2:DeleteKeyPair"
+        ],
+        "Resource": [
+            "arn:aws:ec2:us-east-1:*:key-pair/packer_*"
+        ]
+    },
+    {
+        "Sid": "ManageNetworkInterfaces",
+        "Effect": "Allow",
+        "Action": [
+            "ec2:CreateNetworkInterface",
+            "ec2:DeleteNetworkInterface"
+        ],
+        "Resource": [
+            "arn:aws:ec2:us-east-1:*:network-interface/*"
+        ]
+    },
+    {
+        "Sid": "CreateTags",
+        "Effect": "Allow",
+        "Action": [
+            "ec2:CreateTags"
+        ],
+        "Resource": [
+            "arn:aws:ec2:us-east-1:*:instance/*",
+            "arn:aws:ec2:us-east-1:*:volume/*",
+            "arn:aws:ec2:us-east-1:*:network-interface/*",
+            "arn:aws:ec2:us-east-1:*:image/*",
+            "arn:aws:ec2:us-east-1:*:snapshot/*"
+        ],
+        "Condition": {
+            "StringEquals": {
+                "ec2:CreateAction": [
+                    "RunInstances",
+                    "CreateImage",
+                    "CreateSnapshot",
+                    "CreateVolume"
+                ]
             }
         }
-    ]
-};
+    },
+    {
+        "Sid": "UpdateSSMParameter",
+        "Effect": "Allow",
+        "Action": [
+            "ssm:PutParameter",
+            "ssm:GetParameter"
+        ],
+        "Resource": [
+            "arn:aws:ssm:us-east-1:*:parameter/buildkite/cpu-build-ami/*",
+            "arn:aws:ssm:us-east-1:*:parameter/buildkite/packer/*"
+        ]
+    },
+    {
+        "Sid": "DescribeCloudFormationStacks",
+        "Effect": "Allow",
+        "Action": [
+            "cloudformation:DescribeStackResource"
+        ],
+        "Resource": [
+            "arn:aws:cloudformation:us-east-1:*:stack/bk-a/*",
+            "arn:aws:cloudformation:us-east-1:*:stack/bk-b/*"
+        ]
+    },
+    {
+        "Sid": "ManageLaunchTemplates",
+        "Effect": "Allow",
+        "Action": [
+            "ec2:CreateLaunchTemplateVersion",
+            "ec2:DescribeLaunchTemplates",
+            "ec2:DescribeLaunchTemplateVersions"
+        ],
+        "Resource": [
+            "*"
+        ]
+    },
+    {
+        "Sid": "ManageAutoScaling",
+        "Effect": "Allow",
+        "Action": [
+            "autoscaling:DescribeAutoScalingGroups",
+            "autoscaling:UpdateAutoScalingGroup"
+        ],
+        "Resource": [
+            "*"
+        ]
+    },
+    {
+        "Sid": "PassRoleForASG",
+        "Effect": "Allow",
+        "Action": [
+            "iam:PassRole"
+        ],
+        "Resource": [
+            "arn:aws:iam::*:role/bk-a-*",
+            "arn:aws:iam::*:role/bk-b-*"
+        ]
+    }
+];
 
 describe("IAM documents, written out", () => {
-    for (const stage of ["premerge", "postmerge", "release"] as const) {
-        it(`grant ${stage} exactly its statements`, () => {
-            assert.deepEqual(stagePolicy(stage, { settings, region: "us-west-2" }), { Version: "2012-10-17", Statement: STAGES[stage] });
+    const tables = { premerge: PREMERGE, "gpu-test": GPU_TEST, postmerge: POSTMERGE, release: POSTMERGE, "ami-build": [] as PolicyStatement[] } as const;
+    for (const [profile, statements] of Object.entries(tables)) {
+        it(`grant the ${profile} profile exactly its statements`, () => {
+            assert.deepEqual(capabilitiesPolicy(ACCESS_PROFILES[profile as keyof typeof ACCESS_PROFILES], ctx), { Version: "2012-10-17", Statement: statements });
         });
     }
 
+    it("grant compiler-cache reads and writes exactly these statements", () => {
+        assert.deepEqual([...CAPABILITIES.readCompilerCache(ctx), ...CAPABILITIES.writeCompilerCache(ctx)], COMPILER_CACHE);
+    });
+
     it("grant the AMI build exactly its statements", () => {
-        const document = amiBuildPolicy({
-            region: "us-east-1",
-            accountId: "111122223333",
-            amiParameter: "/ami",
-            builderParameters: ["/p/sg", "/p/subnet"],
-            builderSubnetId: "subnet-1",
-            builderSecurityGroupId: "sg-1",
-            targets: [{ stackName: "bk-a", autoScalingGroupName: "asg-a", instanceRoleName: "role-a" }],
-        });
-        assert.deepEqual(document, AMI_BUILD);
+        const document = amiBuildPolicy({ region: "us-east-1", amiParameter: "/buildkite/cpu-build-ami/us-east-1", targetStacks: ["bk-a", "bk-b"] });
+        assert.deepEqual(document, { Version: "2012-10-17", Statement: AMI_BUILD });
     });
 });

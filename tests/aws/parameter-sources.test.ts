@@ -18,7 +18,9 @@ const FIXED_SOURCES = [
     "the SSM parameter of the queue's Buildkite cluster (tokens never pass through the program)",
     "the queue's Buildkite cluster (field cluster)",
     "the queue's name",
-    "the queue's stage (field stage)",
+    "the queue's access profile (field stage)",
+    "one value for every queue, readonly (pushes go by exact ARN in the queue's inline policy)",
+    "the program's boot script (aws/agent-boot.ts; GPU queues: field aws.bootstrapScript and config ci:awsGpuBootstrapScriptUrl)",
     "the region's network",
 ];
 

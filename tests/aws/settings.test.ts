@@ -28,8 +28,16 @@ describe("aws settings", () => {
         assert.equal(settings.buildCacheRegion, "us-east-1");
         assert.deepEqual(settings.buildCacheRepositories, { pullRequest: "vllm-ci-test-cache", postmerge: "vllm-ci-postmerge-cache" });
         assert.deepEqual(settings.buckets, { wheels: "vllm-wheels", devWheels: "vllm-wheels-dev", compilerCache: "vllm-build-sccache" });
-        assert.equal(settings.gpuBootstrapScriptUrl, undefined);
+        assert.equal(settings.gpuBootstrapScriptUrl, "https://vllm-ci.s3.us-west-2.amazonaws.com/bootstrap.sh", "the GPU stacks' script today");
+        assert.equal(settings.gpuBootstrapScriptSha256, undefined);
         assert.equal(settings.warmCacheAmiSeed, undefined);
+        assert.deepEqual(settings.secretNames, { hfToken: "ci_hf_token", analyticsToken: "bk_analytics_token" });
+        assert.deepEqual(settings.imageRepositories.release, ["vllm-release-repo", "vllm-omni-release-repo", "vllm-cpu-release-repo", "vllm-arm64-cpu-release-repo"]);
+        assert.deepEqual(settings.bucketAccess, { "vllm-wheels": "live", "vllm-wheels-dev": "live", "vllm-build-sccache": "live" });
+        assert.deepEqual(settings.trustedBranches, { postmerge: ["main"], release: ["main", "releases/*", "v*"] });
+        assert.deepEqual(settings.trustedPipelines, {});
+        assert.equal(settings.githubOidcProvider, "existing");
+        assert.deepEqual(settings.defaultTags, {});
     });
 
     it("takes every setting from config when given", () => {
@@ -42,6 +50,13 @@ describe("aws settings", () => {
                 awsGpuBootstrapScriptUrl: "s3://bucket/boot.sh",
                 awsWarmCacheAmiSeed: "ami-0123456789abcdef0",
                 awsAvailabilityZones: JSON.stringify(["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1f"]),
+                awsGpuBootstrapScriptSha256: "a".repeat(64),
+                awsTrustedBranches: JSON.stringify({ release: ["releases/*"] }),
+                awsTrustedPipelines: JSON.stringify({ postmerge: ["ci"] }),
+                awsBucketAccess: JSON.stringify({ "my-wheels": "private" }),
+                awsGithubOidcProvider: "create",
+                awsBootstrapNodePackage: "nodejs22-22.12.0-1.amzn2023.0.1",
+                awsDefaultTags: JSON.stringify({ team: "ci" }),
             }),
             SOURCE,
         );
@@ -51,6 +66,13 @@ describe("aws settings", () => {
         assert.equal(settings.gpuBootstrapScriptUrl, "s3://bucket/boot.sh");
         assert.deepEqual(zonesOf(settings, "us-east-1"), ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1f"]);
         assert.deepEqual(zonesOf(settings, "us-west-2"), ["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"]);
+        assert.equal(settings.gpuBootstrapScriptSha256, "a".repeat(64));
+        assert.deepEqual(settings.trustedBranches, { postmerge: ["main"], release: ["releases/*"] });
+        assert.deepEqual(settings.trustedPipelines, { postmerge: ["ci"] });
+        assert.equal(settings.bucketAccess["my-wheels"], "private");
+        assert.equal(settings.githubOidcProvider, "create");
+        assert.equal(settings.bootstrapNodePackage, "nodejs22-22.12.0-1.amzn2023.0.1");
+        assert.deepEqual(settings.defaultTags, { team: "ci" });
     });
 
     const refusals: [string, Record<string, string>, RegExp][] = [
@@ -65,6 +87,15 @@ describe("aws settings", () => {
         ["a secret name with spaces", { ...minimal, awsHfTokenSecretName: "hf token" }, /ci:awsHfTokenSecretName: must be a Secrets Manager secret name/],
         ["zones that are not JSON", { ...minimal, awsAvailabilityZones: "us-east-1a" }, /ci:awsAvailabilityZones: must be a list of availability zones/],
         ["three zones for a region", { ...minimal, awsAvailabilityZones: JSON.stringify(["us-east-1a", "us-east-1b", "us-east-1c"]) }, /us-east-1: must list 4 distinct availability zones, not 3/],
+        ["a GPU script hash that is not sha256", { ...minimal, awsGpuBootstrapScriptSha256: "abc" }, /ci:awsGpuBootstrapScriptSha256: must be a sha256 in hex/],
+        ["trusted branches of an unknown stage", { ...minimal, awsTrustedBranches: JSON.stringify({ premerge: ["*"] }) }, /ci:awsTrustedBranches: "premerge" is not a trusted stage/],
+        ["trusted branches that are not lists", { ...minimal, awsTrustedBranches: JSON.stringify({ release: "main" }) }, /ci:awsTrustedBranches: must be a JSON object/],
+        ["a trusted repository without its host", { ...minimal, awsTrustedRepositories: JSON.stringify(["vllm-project/vllm"]) }, /ci:awsTrustedRepositories: must be a JSON list of repositories/],
+        ["bucket access for a bucket that is not one of ours", { ...minimal, awsBucketAccess: JSON.stringify({ elsewhere: "private" }) }, /ci:awsBucketAccess: "elsewhere" is not one of the artifact buckets/],
+        ["bucket access that is neither live nor private", { ...minimal, awsBucketAccess: JSON.stringify({ "vllm-wheels": "public" }) }, /ci:awsBucketAccess: must be a JSON object/],
+        ["an OIDC choice that is neither", { ...minimal, awsGithubOidcProvider: "maybe" }, /ci:awsGithubOidcProvider: must be one of existing, create/],
+        ["a Node.js package older than 20", { ...minimal, awsBootstrapNodePackage: "nodejs18" }, /ci:awsBootstrapNodePackage: must be nodejs20/],
+        ["release repositories that are not a list", { ...minimal, awsReleaseImageRepositories: "vllm-release-repo" }, /ci:awsReleaseImageRepositories: must be a JSON list/],
         ["a region where a zone belongs", { ...minimal, awsAvailabilityZones: JSON.stringify(["us-east-1", "us-east-1b", "us-east-1c", "us-east-1d"]) }, /"us-east-1" is not an availability zone \(like us-east-1a\)/],
     ];
     for (const [what, values, expected] of refusals) {

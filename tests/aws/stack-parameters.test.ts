@@ -1,9 +1,9 @@
 import { strict as assert } from "assert";
-import { loadCatalog, queueNamed, queuesOf, type Catalog } from "../../catalog";
+import { loadCatalog, queueNamed, queuesOf, type AwsQueue, type Catalog } from "../../catalog";
 import { readAwsSettings, type AwsSettings } from "../../aws/settings";
+import { agentBootOf } from "../../aws/agent-boot";
 import {
     NETWORK_PARAMETERS,
-    SHARED_PARAMETERS,
     queueStackParameters,
     stackNameOf,
     templateUrlOf,
@@ -13,32 +13,35 @@ import { CATALOG_FILE, editedCatalog, realTemplateRules, replaceAfter, TEMPLATE_
 
 const BOOTSTRAP_URL = "https://example.com/gpu-bootstrap.sh";
 const settings: AwsSettings = readAwsSettings((key) => ({ awsAccountId: "111122223333", awsGpuBootstrapScriptUrl: BOOTSTRAP_URL })[key], "test");
+const parametersOf = (catalog: Catalog, queue: AwsQueue) => queueStackParameters(catalog, queue, agentBootOf(queue, settings).url);
 
 /** Every problem of every AWS queue of `catalog` against the real template of `version`. */
 function templateProblems(catalog: Catalog, version: string): string[] {
     const rules = realTemplateRules(version);
     const network = Object.fromEntries(NETWORK_PARAMETERS.map((name) => [name, undefined]));
-    return queuesOf(catalog, "aws").flatMap((queue) => parameterProblems(rules, queue.name, { ...queueStackParameters(catalog, queue, settings), ...network }));
+    return queuesOf(catalog, "aws").flatMap((queue) => parameterProblems(rules, queue.name, { ...parametersOf(catalog, queue), ...network }));
 }
 
 describe("Elastic CI Stack parameters", () => {
     const catalog = loadCatalog(CATALOG_FILE);
-    const parameters = (name: string) => queueStackParameters(catalog, queueNamed(catalog, name, "aws"), settings);
+    const parameters = (name: string) => parametersOf(catalog, queueNamed(catalog, name, "aws"));
 
-    it("names each stack bk-<queue>, with hyphens where CloudFormation refuses underscores", () => {
-        assert.equal(stackNameOf("bootstrap"), "bk-bootstrap");
-        assert.equal(stackNameOf("gpu_1_queue"), "bk-gpu-1-queue");
+    it("names each stack bk-<queue>, with hyphens where CloudFormation refuses underscores, unless aws.stackName keeps a live name", () => {
+        assert.equal(stackNameOf({ name: "bootstrap" }), "bk-bootstrap");
+        assert.equal(stackNameOf({ name: "cpu_queue_premerge_us_east_1" }), "bk-cpu-queue-premerge-us-east-1");
+        assert.equal(stackNameOf({ name: "gpu_1_queue", aws: { stackName: "bk-gpu-1-queue-ci" } }), "bk-gpu-1-queue-ci");
         assert.equal(templateUrlOf("6.21.0"), "https://s3.amazonaws.com/buildkite-aws-stack/v6.21.0/aws-stack.yml");
     });
 
     it("starts every queue from the shared defaults, every value a string", () => {
         for (const queue of queuesOf(catalog, "aws")) {
-            const values = queueStackParameters(catalog, queue, settings);
+            const values = parametersOf(catalog, queue);
             for (const [name, value] of Object.entries(values)) assert.equal(typeof value, "string", `${queue.name}: ${name}`);
             assert.equal(values.OnDemandPercentage, "100");
             assert.equal(values.EnableDockerUserNamespaceRemap, "false", "Docker in Docker needs the remap off");
             assert.equal(values.BuildkiteAgentTimestampLines, "true");
             assert.equal(values.EnableECRPlugin, "true");
+            assert.equal(values.InstanceOperatingSystem, "linux");
             assert.equal(values.BuildkiteQueue, queue.name);
             assert.equal(values.InstanceTypes, queue.machine?.type);
             assert.equal(values.MinSize, String(queue.scale?.min));
@@ -53,27 +56,22 @@ describe("Elastic CI Stack parameters", () => {
         assert.equal(parameters("cpu_queue_release").BuildkiteAgentTokenParameterStorePath, "/bk_agent_token_cluster_release");
     });
 
-    it("gives untrusted queues read-only ECR and trusted ones poweruser", () => {
-        for (const name of ["small_cpu_queue_premerge", "gpu_1_queue", "gpu_4_queue", "bootstrap"]) assert.equal(parameters(name).ECRAccessPolicy, "readonly", name);
-        for (const name of ["cpu_queue_postmerge", "cpu_ami_build_queue", "cpu_queue_release"]) assert.equal(parameters(name).ECRAccessPolicy, "poweruser", name);
+    it("gives every queue read-only ECR: pushes go by exact ARN in its inline policy", () => {
+        for (const queue of queuesOf(catalog, "aws")) assert.equal(parametersOf(catalog, queue).ECRAccessPolicy, "readonly", queue.name);
     });
 
-    it("gives a GPU queue in a trusted stage read-only ECR all the same", () => {
-        const gpuPostmerge = editedCatalog((text) => replaceAfter(text, "- name: gpu_4_queue", "stage: premerge", "stage: postmerge"));
-        assert.equal(queueStackParameters(gpuPostmerge, queueNamed(gpuPostmerge, "gpu_4_queue", "aws"), settings).ECRAccessPolicy, "readonly");
-    });
-
-    it("maps the GPU queues' storage, bootstrap script and lifetime", () => {
+    it("maps the GPU queues' AMI, boot script and lifetime, and passes no instance storage they never had", () => {
         const gpu1 = parameters("gpu_1_queue");
-        assert.equal(gpu1.EnableInstanceStorage, "true");
-        assert.equal(gpu1.BootstrapScriptUrl, BOOTSTRAP_URL);
+        assert.equal(gpu1.EnableInstanceStorage, undefined);
+        assert.equal(gpu1.ImageId, "ami-040f1b73b7a7c7453");
+        assert.equal(gpu1.BootstrapScriptUrl, BOOTSTRAP_URL, "unpinned: the GPU script's own URL, as today");
         assert.equal(gpu1.BuildkiteTerminateInstanceAfterJob, "true");
         assert.equal(gpu1.RootVolumeSize, "512");
         const gpu4 = parameters("gpu_4_queue");
         assert.equal(gpu4.BuildkiteTerminateInstanceAfterJob, "false");
         assert.equal(gpu4.ScaleInIdlePeriod, "1200");
-        assert.equal(parameters("small_cpu_queue_premerge").BootstrapScriptUrl, undefined);
-        assert.equal(parameters("small_cpu_queue_premerge").EnableInstanceStorage, SHARED_PARAMETERS.EnableInstanceStorage);
+        assert.match(parameters("small_cpu_queue_premerge").BootstrapScriptUrl, /^https:\/\/vllm-ci-bootstrap-bundles\.s3\.us-west-2\.amazonaws\.com\/agent-boot\/[0-9a-f]{64}\.sh$/);
+        assert.equal(parameters("small_cpu_queue_premerge").EnableInstanceStorage, "true");
     });
 
     it("boots the warm-cache AMI from its parameter, with the fast root volume", () => {
@@ -82,14 +80,14 @@ describe("Elastic CI Stack parameters", () => {
         assert.equal(warm.ImageId, undefined);
         assert.equal(warm.RootVolumeIops, "16000");
         assert.equal(warm.RootVolumeThroughput, "1000");
-        assert.equal(warm.RootVolumeType, "gp3");
+        assert.equal(warm.RootVolumeType, undefined, "the template's default (gp3), as Terraform left it");
     });
 
     it("lets a queue's own parameters win over the shared defaults", () => {
         const spot = editedCatalog((text) =>
-            replaceAfter(text, "- name: medium_cpu_queue_premerge", "scale: { min: 0, max: 40 }", 'scale: { min: 0, max: 40 }\n    aws: { parameters: { OnDemandPercentage: "70" } }'),
+            replaceAfter(text, "- name: medium_cpu_queue_premerge", "aws: { instanceStorage: true }", 'aws: { instanceStorage: true, parameters: { OnDemandPercentage: "70" } }'),
         );
-        assert.equal(queueStackParameters(spot, queueNamed(spot, "medium_cpu_queue_premerge", "aws"), settings).OnDemandPercentage, "70");
+        assert.equal(parametersOf(spot, queueNamed(spot, "medium_cpu_queue_premerge", "aws")).OnDemandPercentage, "70");
     });
 
     for (const version of TEMPLATE_VERSIONS) {
@@ -103,7 +101,7 @@ describe("Elastic CI Stack parameters", () => {
             {
                 what: "a value outside AllowedValues",
                 version: "6.21.0",
-                edit: (text) => text.replace("aws: { instanceStorage: true, bootstrapScript: true }", 'aws: { instanceStorage: true, bootstrapScript: true, parameters: { EnableDockerExperimental: "yes" } }'),
+                edit: (text) => text.replace("imageId: ami-040f1b73b7a7c7453, bootstrapScript: true }", 'imageId: ami-040f1b73b7a7c7453, bootstrapScript: true, parameters: { EnableDockerExperimental: "yes" } }'),
                 expected: 'queue "gpu_1_queue": Elastic CI Stack v6.21.0 parameter EnableDockerExperimental: "yes" is not one of the allowed values "true", "false"',
             },
             {
@@ -128,13 +126,13 @@ describe("Elastic CI Stack parameters", () => {
             {
                 what: "a value above MaxValue",
                 version: "6.71.1",
-                edit: (text) => replaceAfter(text, "- name: bootstrap", "scale: { min: 1, max: 40, idleSeconds: 1800 }", 'scale: { min: 1, max: 40, idleSeconds: 1800 }\n    aws: { parameters: { ResourceLimitsCPUWeight: "20000" } }'),
+                edit: (text) => replaceAfter(text, "- name: bootstrap", "aws: { instanceStorage: true, nodejs: true }", 'aws: { instanceStorage: true, nodejs: true, parameters: { ResourceLimitsCPUWeight: "20000" } }'),
                 expected: 'queue "bootstrap": Elastic CI Stack v6.71.1 parameter ResourceLimitsCPUWeight: "20000" is above the maximum value 10000',
             },
             {
                 what: "a parameter v6.71.1 no longer has",
                 version: "6.71.1",
-                edit: (text) => replaceAfter(text, "- name: bootstrap", "scale: { min: 1, max: 40, idleSeconds: 1800 }", 'scale: { min: 1, max: 40, idleSeconds: 1800 }\n    aws: { parameters: { BuildkiteAgentScalerVersion: "1.7.0" } }'),
+                edit: (text) => replaceAfter(text, "- name: bootstrap", "aws: { instanceStorage: true, nodejs: true }", 'aws: { instanceStorage: true, nodejs: true, parameters: { BuildkiteAgentScalerVersion: "1.7.0" } }'),
                 expected: 'queue "bootstrap": Elastic CI Stack v6.71.1 parameter BuildkiteAgentScalerVersion: the template has no such parameter (did you mean "BuildkiteAgentScalerServerlessARN"?)',
             },
         ];
@@ -146,7 +144,7 @@ describe("Elastic CI Stack parameters", () => {
 
         it("is accepted by the other version where only that version rejects it", () => {
             const scaler = editedCatalog((text) =>
-                replaceAfter(text, "- name: bootstrap", "scale: { min: 1, max: 40, idleSeconds: 1800 }", 'scale: { min: 1, max: 40, idleSeconds: 1800 }\n    aws: { parameters: { BuildkiteAgentScalerVersion: "1.7.0" } }'),
+                replaceAfter(text, "- name: bootstrap", "aws: { instanceStorage: true, nodejs: true }", 'aws: { instanceStorage: true, nodejs: true, parameters: { BuildkiteAgentScalerVersion: "1.7.0" } }'),
             );
             assert.deepEqual(templateProblems(scaler, "6.21.0"), []);
         });

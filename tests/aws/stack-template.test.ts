@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { autoScalingGroupReplacingParameters } from "../../aws/template-replacements";
 import * as fs from "fs";
 import { parseCloudFormationYaml } from "../../aws/cloudformation-yaml";
 import { keptRulesDocument } from "../../aws/templates/extract";
@@ -7,6 +8,7 @@ import {
     keptTemplateRules,
     missingOutputs,
     parameterProblems,
+    replacementEffect,
     ruleViolation,
     templateRulesFile,
     type StackTemplateRules,
@@ -70,7 +72,7 @@ describe("Elastic CI Stack template rules", () => {
     });
 
     it("names a missing output", () => {
-        const rules: StackTemplateRules = { version: "0.0.1", parameters: {}, outputs: ["VpcId"] };
+        const rules: StackTemplateRules = { version: "0.0.1", parameters: {}, outputs: ["VpcId"], replacesAutoScalingGroup: {} };
         assert.deepEqual(missingOutputs(rules, ["VpcId", "InstanceRoleName"]), ["InstanceRoleName"]);
     });
 
@@ -79,6 +81,58 @@ describe("Elastic CI Stack template rules", () => {
         // Only BuildkiteAgentScalerVersion goes away (6.71.1 picks the scaler from LambdaArchitecture);
         // the program never sets it, and a catalog that does fails on 6.71.1 (see stack-parameters tests).
         assert.deepEqual(older.filter((name) => !newer.includes(name)), ["BuildkiteAgentScalerVersion"]);
+    });
+});
+
+describe("parameters that replace the autoscaling group", () => {
+    for (const version of TEMPLATE_VERSIONS) {
+        it(`are derived from the real v${version} template: InstanceTypes, the launch template's inputs and the subnets, not MaxSize or MinSize`, () => {
+            const replacing = autoScalingGroupReplacingParameters(realTemplate(version));
+            for (const name of ["InstanceTypes", "ImageId", "ImageIdParameter", "BootstrapScriptUrl", "ECRAccessPolicy", "RootVolumeSize", "Subnets", "SecurityGroupIds", "OnDemandPercentage", "BuildkiteQueue"]) {
+                assert.ok(name in replacing, `${name} should replace the group in v${version}`);
+            }
+            assert.match(replacing.InstanceTypes, /^AgentAutoScaleGroup\.MixedInstancesPolicy/);
+            assert.equal(replacing.Subnets, "AgentAutoScaleGroup.VPCZoneIdentifier");
+            for (const name of ["MaxSize", "MinSize", "ScaleOutFactor", "InstanceCreationTimeout", "ManagedPolicyARNs"]) assert.ok(!(name in replacing), `${name} does not replace the group`);
+        });
+
+        it(`are kept for v${version} exactly as the real template gives them`, () => {
+            assert.deepEqual(keptTemplateRules(version)!.replacesAutoScalingGroup, realTemplateRules(version).replacesAutoScalingGroup);
+        });
+    }
+
+    it("follow references through conditions, Sub variables and resources, and skip the group's other properties", () => {
+        const template = {
+            Parameters: { Direct: {}, ViaCondition: {}, ViaSub: {}, ViaResource: {}, OnlySize: {}, Unused: {} },
+            Conditions: { HasIt: { "Fn::Equals": [{ Ref: "ViaCondition" }, ""] } },
+            Resources: {
+                Group: { Type: "AWS::IAM::InstanceProfile", Properties: { InstanceProfileName: { Ref: "ViaResource" }, Roles: [{ Ref: "Unused" }] } },
+                Template: {
+                    Type: "AWS::EC2::LaunchTemplate",
+                    Properties: {
+                        LaunchTemplateData: {
+                            InstanceType: { Ref: "Direct" },
+                            UserData: { "Fn::Sub": ["x ${ViaSub} ${Local}", { Local: { "Fn::If": ["HasIt", "a", "b"] } }] },
+                            IamInstanceProfile: { Arn: { "Fn::GetAtt": ["Group", "Arn"] } },
+                        },
+                    },
+                },
+                AgentAutoScaleGroup: {
+                    Type: "AWS::AutoScaling::AutoScalingGroup",
+                    Properties: { MaxSize: { Ref: "OnlySize" }, MixedInstancesPolicy: { LaunchTemplate: { LaunchTemplateSpecification: { LaunchTemplateId: { Ref: "Template" } } } } },
+                },
+            },
+        };
+        assert.deepEqual(Object.keys(autoScalingGroupReplacingParameters(template)), ["Direct", "ViaCondition", "ViaResource", "ViaSub"]);
+    });
+
+    it("name the queue and the cancelled jobs when a change replaces, and say nothing when it does not", () => {
+        const rules = keptTemplateRules("6.21.0")!;
+        assert.equal(
+            replacementEffect(rules, "gpu_4_queue", ["MaxSize", "InstanceTypes"]),
+            "replaces the autoscaling group of queue gpu_4_queue (InstanceTypes): running jobs are cancelled",
+        );
+        assert.equal(replacementEffect(rules, "gpu_4_queue", ["MaxSize", "MinSize"]), undefined);
     });
 });
 

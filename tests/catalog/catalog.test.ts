@@ -170,8 +170,8 @@ describe("catalog: bad input fails with one line naming file, queue and field", 
     });
 
     it("rejects a typo in a field name with a suggestion", () => {
-        const text = edited("scale: { min: 0, max: 208, terminateAfterJob: true }", "scale: { min: 0, max: 208, terminateAfterJobs: true }");
-        assert.match(loadError(text), /queue "gpu_1_queue": field scale: unknown field "terminateAfterJobs" \(did you mean "terminateAfterJob"\?\)/);
+        const text = edited("scale: { min: 1, max: 64, idleSeconds: 1200, terminateAfterJob: false }", "scale: { min: 1, max: 64, idleSeconds: 1200, terminateAfterJobs: false }");
+        assert.match(loadError(text), /queue "gpu_4_queue": field scale: unknown field "terminateAfterJobs" \(did you mean "terminateAfterJob"\?\)/);
     });
 
     it("rejects an accelerator count that does not match the machine type", () => {
@@ -181,7 +181,7 @@ describe("catalog: bad input fails with one line naming file, queue and field", 
 
     it("rejects an unknown machine type and an unknown Buildkite cluster", () => {
         assert.match(loadError(edited("machine: { type: r6in.4xlarge }", "machine: { type: r6in.4xlarg }")), /queue "medium_cpu_queue_premerge": field machine\.type: unknown machine type "r6in\.4xlarg" \(did you mean "r6in\.4xlarge"\?\)/);
-        assert.match(loadError(edited("    cluster: perf_benchmark\n", "    cluster: perf\n")), /queue "perf-benchmark-h200": field cluster: unknown Buildkite cluster "perf"/);
+        assert.match(loadError(edited("    cluster: perf_benchmark\n    reachedBy: name\n    description: Nebius", "    cluster: perf\n    reachedBy: name\n    description: Nebius")), /queue "perf-benchmark-h200": field cluster: unknown Buildkite cluster "perf"/);
     });
 
     it("rejects settings of another provider and a routing device the catalog does not declare", () => {

@@ -91,13 +91,22 @@ describe("policy pack on the offline plans", () => {
         expectViolation("ecr-cache-expiry", subjects, repository, /no lifecycle policy that expires images/);
     });
 
-    it("s3-public-access-blocked: a bucket whose block lets public policies in", () => {
-        const block = aws.find((s) => s.type === "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")!;
-        const bucket = aws.find((s) => (block.propertyDependencies.bucket ?? []).includes(s.ref))!;
-        const { subjects } = broken(aws, (s) => s === block, (copy) => {
-            copy.props.blockPublicPolicy = false;
+    it("s3-public-access-blocked: the bundle bucket with public ACLs let in", () => {
+        const bucket = aws.find((s) => s.type === "aws:s3/bucket:Bucket" && s.props.bucket === "vllm-ci-bootstrap-bundles")!;
+        const { subjects } = broken(aws, (s) => s.type === "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock" && (s.propertyDependencies.bucket ?? []).includes(bucket.ref), (copy) => {
+            copy.props.ignorePublicAcls = false;
         });
-        expectViolation("s3-public-access-blocked", subjects, bucket, /leaves blockPublicPolicy off/);
+        expectViolation("s3-public-access-blocked", subjects, bucket, /leaves ignorePublicAcls off/);
+    });
+
+    it("s3-public-access-blocked: the bundle bucket's policy opening more than its public prefixes", () => {
+        const bucket = aws.find((s) => s.type === "aws:s3/bucket:Bucket" && s.props.bucket === "vllm-ci-bootstrap-bundles")!;
+        const { subjects } = broken(aws, (s) => s.type === "aws:s3/bucketPolicy:BucketPolicy", (copy) => {
+            const policy = JSON.parse(copy.props.policy);
+            policy.Statement.push({ Effect: "Allow", Principal: "*", Action: "s3:ListBucket", Resource: "arn:aws:s3:::vllm-ci-bootstrap-bundles" });
+            copy.props.policy = JSON.stringify(policy);
+        });
+        expectViolation("s3-public-access-blocked", subjects, bucket, /grants public s3:ListBucket/);
     });
 
     it("elastic-stack-token-from-ssm: a queue without its SSM token path", () => {

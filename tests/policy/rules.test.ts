@@ -5,7 +5,7 @@ import { elasticStackTokenFromSsm } from "../../policy/rules/elastic-stack-token
 import { gkeNoDefaultServiceAccount } from "../../policy/rules/gke-no-default-service-account";
 import { noPlaintextSecrets } from "../../policy/rules/no-plaintext-secrets";
 import { forbiddenGrants, isWriteAction, premergeNoReleaseWriteRule, reachesProtected } from "../../policy/rules/premerge-no-release-write";
-import { s3PublicAccessBlocked } from "../../policy/rules/s3-public-access-blocked";
+import { s3PublicAccessBlocked, s3PublicAccessBlockedRule } from "../../policy/rules/s3-public-access-blocked";
 import { UNKNOWN_VALUE, type Subject } from "../../policy/subject";
 
 function subject(type: string, name: string, props: Record<string, any>, propertyDependencies: Record<string, string[]> = {}): Subject {
@@ -72,13 +72,31 @@ describe("policy rules on hand-made resources", () => {
     });
 
     it("s3-public-access-blocked: all four flags, linked by dependency", () => {
-        const bucket = subject("aws:s3/bucket:Bucket", "wheels", { bucket: "vllm-wheels" });
+        const bucket = subject("aws:s3/bucket:Bucket", "artifacts", { bucket: "my-artifacts" });
         const flags = { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true };
         const block = (extra: object) =>
-            subject("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "wheels", { bucket: UNKNOWN_VALUE, ...flags, ...extra }, { bucket: [bucket.ref] });
+            subject("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "artifacts", { bucket: UNKNOWN_VALUE, ...flags, ...extra }, { bucket: [bucket.ref] });
         assert.deepEqual(s3PublicAccessBlocked.check([bucket, block({})]), []);
         assert.match(s3PublicAccessBlocked.check([bucket, block({ blockPublicPolicy: false })])[0].message, /leaves blockPublicPolicy off/);
         assert.match(s3PublicAccessBlocked.check([bucket])[0].message, /no public access block/);
+    });
+
+    it("s3-public-access-blocked: only the named exceptions, and only as narrow as named", () => {
+        const rule = s3PublicAccessBlockedRule({ liveAccess: ["live-bucket"], publicRead: { bundles: ["production", "branches"] } });
+        const live = subject("aws:s3/bucket:Bucket", "live", { bucket: "live-bucket" });
+        assert.deepEqual(rule.check([live]), [], "a bucket kept as it is live needs no block");
+        const bundles = subject("aws:s3/bucket:Bucket", "bundles", { bucket: "bundles" });
+        const block = (extra: object) =>
+            subject("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "bundles", { bucket: "bundles", blockPublicAcls: true, ignorePublicAcls: true, blockPublicPolicy: false, restrictPublicBuckets: false, ...extra });
+        const policy = (statements: object[]) => subject("aws:s3/bucketPolicy:BucketPolicy", "bundles", { bucket: "bundles", policy: JSON.stringify({ Statement: statements }) });
+        const read = (prefix: string) => ({ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: `arn:aws:s3:::bundles/${prefix}/*` });
+        assert.deepEqual(rule.check([bundles, block({}), policy([read("production"), read("branches")])]), []);
+        assert.match(rule.check([bundles])[0].message, /no public access block/, "a public-read bucket still needs its ACLs blocked");
+        assert.match(rule.check([bundles, block({ blockPublicAcls: false })])[0].message, /leaves blockPublicAcls off/);
+        assert.match(rule.check([bundles, block({}), policy([read("secret-stuff")])])[0].message, /public read of arn:aws:s3:::bundles\/secret-stuff\/\*/);
+        assert.match(rule.check([bundles, block({}), policy([{ ...read("production"), Action: ["s3:GetObject", "s3:PutObject"] }])])[0].message, /grants public s3:PutObject/);
+        assert.deepEqual(rule.check([bundles, block({}), policy([{ ...read("x"), Principal: { AWS: "arn:aws:iam::1:root" } }])]), [], "a named principal is not public");
+        assert.match(s3PublicAccessBlocked.check([live])[0].message, /no public access block/, "the default rule does not know live-bucket");
     });
 
     it("elastic-stack-token-from-ssm: path required, inline token forbidden", () => {

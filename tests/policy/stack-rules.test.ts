@@ -18,12 +18,13 @@ describe("policy rules per stack", () => {
         fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), path.join(root, "Pulumi.yaml"));
         fs.writeFileSync(path.join(root, "Pulumi.aws-other.yaml"), 'config:\n  ci:cloud: aws\n  ci:awsAccountId: "111122223333"\n  ci:awsWheelsBucket: other-wheels\n');
         fs.writeFileSync(path.join(root, "Pulumi.gcp-other.yaml"), "config:\n  ci:cloud: gcp\n");
+        fs.writeFileSync(path.join(root, "Pulumi.aws-private.yaml"), 'config:\n  ci:cloud: aws\n  ci:awsAccountId: "111122223333"\n  ci:awsBucketAccess: \'{"vllm-wheels": "private"}\'\n');
     });
     after(() => fs.rmSync(root, { recursive: true, force: true }));
 
     it("names the trusted artifacts from the settings, in any region and account", () => {
         const arns = trustedArtifactArns({
-            imageRepositories: { ci: "ci", postmerge: "pm-images", release: "rel-images" },
+            imageRepositories: { ci: "ci", postmerge: "pm-images", release: ["rel-images"] },
             buildCacheRepositories: { pullRequest: "pr-cache", postmerge: "pm-cache" },
             buckets: { wheels: "w", devWheels: "dw", compilerCache: "cc" },
         });
@@ -57,5 +58,14 @@ describe("policy rules per stack", () => {
         assert.deepEqual(rule.check([stack, write("vllm-wheels")]), [], "the default name is not this stack's bucket");
         const gcpRule = rulesForStack("gcp-other", root).find((r) => r.name === "premerge-no-release-write")!;
         assert.equal(gcpRule.check([stack, write("vllm-wheels")]).length, 1, "other stacks keep the defaults");
+    });
+
+    it("lets only the buckets the stack keeps live go without a public access block", () => {
+        const wheels = subject("aws:s3/bucket:Bucket", "wheels", { bucket: "vllm-wheels" });
+        const devWheels = subject("aws:s3/bucket:Bucket", "dev-wheels", { bucket: "vllm-wheels-dev" });
+        const rule = (stack: string) => rulesForStack(stack, root).find((r) => r.name === "s3-public-access-blocked")!;
+        assert.deepEqual(rule("aws-other").check([devWheels]), [], "default: kept as it is live");
+        assert.equal(rule("aws-other").check([wheels]).length, 1, "vllm-wheels is not that stack's wheels bucket (other-wheels)");
+        assert.deepEqual(rule("aws-private").check([wheels, devWheels]).map((v) => v.resource), ["aws:s3/bucket:Bucket::wheels"]);
     });
 });
