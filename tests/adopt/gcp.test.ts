@@ -224,7 +224,7 @@ describe("GCP adoption (gcp-prod)", function () {
             const rendered = renderAdoption("gcp-prod", plan, result);
             assert.deepEqual(rendered.importProblems, []);
             assert.match(rendered.files["gcp-prod.terraform-handover.tf"], /removed \{\n {2}from = google_container_node_pool\.node_pool\n/);
-            assert.match(rendered.files["gcp-prod.pre-import.sh"], /--target 'urn:pulumi:gcp-prod::ci::pulumi:pulumi:Stack\$pulumi:providers:gcp::gcp-vllm-gcp'/);
+            assert.match(rendered.files["gcp-prod.pre-import.sh"], /--target 'urn:pulumi:gcp-prod::ci::pulumi:providers:gcp::gcp-vllm-gcp'/);
         });
 
         it("says where the resources of the other roots live when their states are not given", () => {

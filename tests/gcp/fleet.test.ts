@@ -127,6 +127,8 @@ describe("gcp-prod program", () => {
                 assert.equal(node.serviceAccount, "gke-ci-nodes@vllm-gcp.iam.gserviceaccount.com");
                 assert.equal(node.taints, undefined);
                 assert.ok(input(pool, "autoscaling").totalMinNodeCount >= 1, "never scaled to zero: kube-dns and the controllers live here");
+                // Nothing reaches the cluster's Kubernetes API (and so no controller is installed) before the pool exists.
+                assert.ok(resource(run, "pulumi:providers:kubernetes", `${cluster}-k8s`).dependsOn?.includes(pool.urn), cluster);
             }
         });
     });

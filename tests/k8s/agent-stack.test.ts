@@ -65,16 +65,26 @@ describe("AgentStackK8s component", () => {
         }
     });
 
+    it("creates each release after its token Secret, the priority classes and the job secrets", () => {
+        const a100 = resource(run, "kubernetes:helm.sh/v3:Release", "stack-a100-queue-lab");
+        const token = resource(run, "kubernetes:core/v1:Secret", "stack-bk-agent-token-cluster-ci");
+        assert.ok(a100.dependsOn?.includes(token.urn), "waits for its token Secret");
+        assert.ok(!a100.dependsOn?.includes(resource(run, "kubernetes:core/v1:Secret", "stack-bk-agent-token-cluster-perf-benchmark").urn), "and not for another queue's");
+        assert.ok(a100.dependsOn?.includes(resource(run, "kubernetes:scheduling.k8s.io/v1:PriorityClass", "stack-gpu-priority-cls-4").urn));
+    });
+
     it("creates the priority classes with their live values, kept on delete", () => {
         const ci = resource(run, "kubernetes:scheduling.k8s.io/v1:PriorityClass", "stack-ci");
         assert.deepEqual([ci.inputs.value, ci.inputs.preemptionPolicy], [2, "PreemptLowerPriority"]);
         assert.equal(resource(run, "kubernetes:scheduling.k8s.io/v1:PriorityClass", "stack-gpu-priority-cls-8").inputs.value, 2008);
+        assert.equal(ci.retainOnDelete, true);
     });
 
     it("declares the old single release untouched, only so that it can be imported and retired", () => {
         const legacy = resource(run, "kubernetes:helm.sh/v3:Release", "stack-agent-stack-k8s");
         assert.equal(legacy.inputs.values, undefined);
         assert.equal(legacy.inputs.version, undefined);
+        for (const field of ["chart", "version", "values"]) assert.ok(legacy.ignoreChanges?.includes(field), field);
     });
 
     it("refuses a queue whose token it is not given", async () => {
