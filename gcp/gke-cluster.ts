@@ -58,6 +58,24 @@ function nodeIdentity(layout: Pick<GkeClusterLayout, "project" | "defaultNodeSer
     return { serviceAccount: nodeServiceAccount, oauthScopes: [CLOUD_PLATFORM_SCOPE], metadata: { "disable-legacy-endpoints": "true" }, tags: [], labels: {} };
 }
 
+/** Where a pool is and how it scales, for any pool of a cluster. */
+function poolPlacement(
+    cluster: pulumi.Input<string>,
+    layout: Pick<GkeClusterLayout, "project" | "region" | "zones">,
+    pool: { readonly name: string; readonly minNodes: number; readonly maxNodes: number },
+    locationPolicy: "ANY" | "BALANCED",
+) {
+    return {
+        name: pool.name,
+        project: layout.project,
+        cluster,
+        location: layout.region,
+        nodeLocations: [...layout.zones],
+        autoscaling: { totalMinNodeCount: pool.minNodes, totalMaxNodeCount: pool.maxNodes, locationPolicy },
+        management: { autoRepair: true, autoUpgrade: true },
+    };
+}
+
 /** The node pool arguments of one L4 pool (pure, so tests read them without mocks). */
 export function l4NodePoolArgs(
     cluster: pulumi.Input<string>,
@@ -67,13 +85,7 @@ export function l4NodePoolArgs(
 ): gcp.container.NodePoolArgs {
     const identity = nodeIdentity(layout, nodeServiceAccount);
     return {
-        name: pool.name,
-        project: layout.project,
-        cluster,
-        location: layout.region,
-        nodeLocations: [...layout.zones],
-        autoscaling: { totalMinNodeCount: pool.minNodes, totalMaxNodeCount: pool.maxNodes, locationPolicy: "ANY" },
-        management: { autoRepair: true, autoUpgrade: true },
+        ...poolPlacement(cluster, layout, pool, "ANY"),
         // L4 capacity is scarce: replace nodes one at a time instead of asking for surge GPUs.
         upgradeSettings: { strategy: "SURGE", maxSurge: 0, maxUnavailable: 1 },
         nodeConfig: {
@@ -105,13 +117,7 @@ export function systemNodePoolArgs(
 ): gcp.container.NodePoolArgs {
     const pool = layout.systemPool!;
     return {
-        name: pool.name,
-        project: layout.project,
-        cluster,
-        location: layout.region,
-        nodeLocations: [...layout.zones],
-        autoscaling: { totalMinNodeCount: pool.minNodes, totalMaxNodeCount: pool.maxNodes, locationPolicy: "BALANCED" },
-        management: { autoRepair: true, autoUpgrade: true },
+        ...poolPlacement(cluster, layout, pool, "BALANCED"),
         nodeConfig: {
             machineType: pool.machineType,
             imageType: "COS_CONTAINERD",
