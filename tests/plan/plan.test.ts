@@ -109,7 +109,7 @@ describe("stack config", () => {
         );
         await assert.rejects(
             runWithMocks({ project: "ci", stack: "t", config: { "ci:cloud": "azure" } }, () => defineFleet() as Record<string, unknown>),
-            /config ci:cloud: must be one of aws, gcp, not "azure"/,
+            /config ci:cloud: must be one of aws, gcp, github, not "azure"/,
         );
     });
 });
