@@ -34,7 +34,8 @@ export class RunnerGroup extends pulumi.ComponentResource {
     public readonly repositoryIds: pulumi.Output<number[]>;
 
     constructor(name: string, args: RunnerGroupArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("ci:github:RunnerGroup", name, {}, opts);
+        // The names stay on the component: the plan and the adoption read them (the ids are only known live).
+        super("ci:github:RunnerGroup", name, { repositories: args.repositories }, opts);
         const ids = args.repositories.map((fullName) => github.getRepositoryOutput({ fullName }, { parent: this }).repoId);
         this.repositoryIds = pulumi.all(ids);
         this.group = new github.ActionsRunnerGroup(
