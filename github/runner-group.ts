@@ -36,7 +36,7 @@ export class RunnerGroup extends pulumi.ComponentResource {
     constructor(name: string, args: RunnerGroupArgs, opts?: pulumi.ComponentResourceOptions) {
         // The names stay on the component: the plan and the adoption read them (the ids are only known live).
         super("ci:github:RunnerGroup", name, { repositories: args.repositories }, opts);
-        const ids = args.repositories.map((fullName) => github.getRepositoryOutput({ fullName }, { parent: this }).repoId);
+        const ids = args.repositories.map((fullName) => github.getRepositoryOutput({ fullName }, { parent: this, provider: opts?.provider }).repoId);
         this.repositoryIds = pulumi.all(ids);
         this.group = new github.ActionsRunnerGroup(
             name,

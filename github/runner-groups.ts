@@ -123,7 +123,7 @@ export function parseRunnerGroups(text: string, file: string): RunnerGroups {
     } catch (error) {
         throw new RunnerGroupsError([`${file}: YAML syntax error: ${(error as Error).message.split("\n")[0]}`]);
     }
-    validate ??= new Ajv({ allErrors: true, strict: true, strictRequired: false }).compile(RunnerGroupsFileSchema);
+    validate ??= new Ajv({ allErrors: true, strict: true, strictRequired: false, verbose: true }).compile(RunnerGroupsFileSchema);
     if (!validate(raw)) throw new RunnerGroupsError([...new Set((validate.errors ?? []).map((error) => `${file}: ${schemaLine(raw, error)}`))]);
     const groups = raw as Static<typeof RunnerGroupsFileSchema>;
     const problems = runnerGroupProblems(groups).map((problem) => `${file}: ${problem}`);

@@ -16,8 +16,9 @@ describe("offline plan", () => {
         for (const stack of listStacks()) runs.set(stack, await sharedPlan(stack));
     });
 
-    it("knows both production stacks", () => {
-        assert.deepEqual(listStacks(), ["aws-prod", "gcp-prod"]);
+    it("knows the production stacks", () => {
+        assert.deepEqual(listStacks(), ["aws-prod", "gcp-prod", "github-prod"]);
+        assert.equal(loadStackConfig("github-prod").config["ci:cloud"], "github");
         assert.equal(loadStackConfig("aws-prod").config["ci:cloud"], "aws");
         assert.equal(loadStackConfig("gcp-prod").config["ci:cloud"], "gcp");
     });
@@ -56,6 +57,7 @@ describe("offline plan", () => {
         assert.deepEqual(readBy, {
             "aws-prod": [],
             "gcp-prod": ["ci:buildkiteAnalyticsToken", "ci:externalKubeconfigs", "ci:hfToken"],
+            "github-prod": ["ci:githubToken"],
         });
     });
 
@@ -135,6 +137,6 @@ describe("`npm run plan` command line", () => {
     it("rejects an unknown stack with one line and exit 2", () => {
         const result = spawnSync(tsx, [cli, "azure-prod"], { encoding: "utf8" });
         assert.equal(result.status, 2);
-        assert.match(result.stderr, /^error: unknown stack azure-prod \(stacks: aws-prod, gcp-prod\)\n$/);
+        assert.match(result.stderr, /^error: unknown stack azure-prod \(stacks: aws-prod, gcp-prod, github-prod\)\n$/);
     });
 });
