@@ -9,7 +9,7 @@ import * as path from "path";
 import * as ts from "typescript";
 
 const ROOT = path.resolve(__dirname, "..");
-const FOLDERS = ["catalog", "aws", "gcp", "k8s", "generator", "plan", "policy", "lib", "lint", "adopt"];
+const FOLDERS = ["catalog", "aws", "gcp", "k8s", "generator", "plan", "policy", "lib", "lint", "adopt", "github"];
 
 function sources(): string[] {
     const walk = (dir: string): string[] =>
@@ -79,6 +79,7 @@ describe("architecture", () => {
         k8s: ["k8s", "catalog", "lib"],
         aws: ["aws", "catalog", "lib"],
         gcp: ["gcp", "catalog", "lib", "k8s"],
+        github: ["github", "lib"],
     };
     for (const [folder, folders] of Object.entries(allowed)) {
         it(`keeps ${folder}/ to ${folders.join(", ")}${["catalog", "generator", "lib"].includes(folder) ? ", and no Pulumi or cloud SDK" : ""}`, () => {
