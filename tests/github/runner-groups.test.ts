@@ -32,8 +32,8 @@ async function terraformGroups() {
     const root = sharedFixture("reference", "ci-infra", "github", "runner-groups");
     return Promise.all(
         fs.readdirSync(root).map(async (dir) => {
-            const read = (file: string) => parseHcl(file, fs.readFileSync(path.join(root, dir, file), "utf8"));
-            const group = Object.values((await read("group.tf")).resource.github_actions_runner_group)[0][0];
+            const read = (file: string): Promise<any> => parseHcl(file, fs.readFileSync(path.join(root, dir, file), "utf8"));
+            const group = (Object.values((await read("group.tf")).resource.github_actions_runner_group) as any[][])[0][0];
             const variables = (await read("repo-ids.tf")).variable as Record<string, { default: number }[]>;
             const ids = (group.selected_repository_ids as string[]).map((ref) => variables[/^\$\{var\.(.+)\}$/.exec(ref)![1]][0].default);
             const owner = Object.values((await read("providers.tf")).provider.github)[0] as { owner: string };
