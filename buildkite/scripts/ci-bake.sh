@@ -48,7 +48,7 @@ bounded() {
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ci_hcl="${VLLM_CI_HCL:-}"
 if [[ -z "$ci_hcl" ]]; then
-  for candidate in "$script_dir/ci.hcl" "$script_dir/../../docker/ci.hcl"; do
+  for candidate in "$script_dir/ci.hcl" "$(cd "$script_dir/../.." && pwd)/docker/ci.hcl"; do
     if [[ -f "$candidate" ]]; then
       ci_hcl="$candidate"
       break
