@@ -9,7 +9,7 @@ import * as path from "path";
 import * as ts from "typescript";
 
 const ROOT = path.resolve(__dirname, "..");
-const FOLDERS = ["catalog", "aws", "gcp", "k8s", "generator", "plan", "policy", "lib", "lint", "adopt", "github"];
+const FOLDERS = ["catalog", "aws", "gcp", "k8s", "generator", "plan", "policy", "lib", "lint", "adopt", "images", "github"];
 
 function sources(): string[] {
     const walk = (dir: string): string[] =>
