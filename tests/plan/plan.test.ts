@@ -7,8 +7,7 @@ import { listStacks, loadStackConfig, secretPlaceholder } from "../../plan/stack
 import { declaredConfig, defineFleet, unknownConfigKeys } from "../../fleet";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
-import { sharedPlan } from "../support/plans";
-import { withConfigReads } from "../support/config-reads";
+import { sharedPlan, sharedPlanConfigReads } from "../support/plans";
 
 describe("offline plan", () => {
     const runs = new Map<string, ProgramRun>();
@@ -44,7 +43,7 @@ describe("offline plan", () => {
     it("shows the secrets a stack reads only as [secret] in JSON, and reads no other", async () => {
         const readBy: Record<string, string[]> = {};
         for (const stack of listStacks()) {
-            const { result: run, keys } = await withConfigReads(() => planStack(stack));
+            const [run, keys] = [await sharedPlan(stack), await sharedPlanConfigReads(stack)];
             const json = planJson(run);
             const raw = JSON.stringify(run.resources.map((r) => r.rawInputs));
             const secretKeys = loadStackConfig(stack).secretKeys;
