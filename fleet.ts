@@ -14,13 +14,14 @@ import { loadCatalog, type Catalog } from "./catalog";
 import { problemsOf, ProblemsError } from "./lib/problems";
 import { didYouMean } from "./lib/suggest";
 import { buildAwsFleet } from "./aws";
+import { buildBuildkiteFleet } from "./buildkite";
 import { buildGcpFleet, gkeManagedClusters, planGcpStack, type GcpFleet } from "./gcp";
 import { agentTokenSecretOf } from "./gcp/layout";
 import { AgentStackK8s, layoutAgentStacks, readK8sSettings, type AgentStackInstall, type K8sSettings } from "./k8s";
 
 /** The config namespace of this project (`ci:cloud`, ...). */
 export const CONFIG_NAMESPACE = "ci";
-export const CLOUDS = ["aws", "gcp"] as const;
+export const CLOUDS = ["aws", "gcp", "buildkite"] as const;
 export type Cloud = (typeof CLOUDS)[number];
 
 /** The config keys `Pulumi.yaml` declares, with their declarations. */
@@ -88,6 +89,7 @@ function installAgentStacks(catalog: Catalog, installs: readonly AgentStackInsta
 
 function buildFleet(cloud: Cloud, catalog: Catalog, stackFile: string): FleetOutputs {
     if (cloud === "aws") return buildAwsFleet(catalog, stackFile);
+    if (cloud === "buildkite") return buildBuildkiteFleet(catalog, stackFile);
     // Every plan is checked before any resource exists, and their problems are reported together.
     const problems: string[] = [];
     const attempt = <T>(step: () => T): T | undefined => {
