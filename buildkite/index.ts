@@ -9,13 +9,12 @@ import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
 import * as buildkite from "@pulumiverse/buildkite";
 import { defaultOrganization, type Catalog } from "../catalog";
-import { problemsOf, ProblemsError } from "../lib/problems";
+import { ProblemsError } from "../lib/problems";
 import { AgentCluster } from "./agent-cluster";
 import { AgentTokenCopy } from "./agent-token-copy";
-import { planBuildkite, type BuildkiteLayout } from "./layout";
-import { layoutPipelines, type PipelineLayout } from "./pipelines";
 import { FleetPipeline } from "./pipeline";
-import { apiTokenOf, readBuildkiteSettings, type BuildkiteSettings } from "./settings";
+import { apiTokenOf } from "./settings";
+import { planBuildkiteStack } from "./stack-plan";
 
 export { AgentCluster, agentTokenDescription } from "./agent-cluster";
 export { AgentTokenCopy } from "./agent-token-copy";
@@ -23,34 +22,7 @@ export { FleetPipeline } from "./pipeline";
 export * from "./layout";
 export * from "./pipelines";
 export * from "./settings";
-
-/** What the Buildkite stack is built from, every problem of its input found at once. */
-export interface BuildkitePlan {
-    readonly layout: BuildkiteLayout;
-    readonly pipelines: readonly PipelineLayout[];
-    readonly settings: BuildkiteSettings;
-}
-
-/** Checks the catalog and the stack's config for the Buildkite stack; throws a ProblemsError listing every problem. */
-export function planBuildkiteStack(catalog: Catalog, read: (key: string) => string | undefined, stackFile: string): BuildkitePlan {
-    const problems: string[] = [];
-    const attempt = <T>(step: () => T): T | undefined => {
-        try {
-            return step();
-        } catch (error) {
-            const found = problemsOf(error);
-            if (!found) throw error;
-            problems.push(...found);
-            return undefined;
-        }
-    };
-    const { layout, problems: layoutProblems } = planBuildkite(catalog);
-    problems.push(...layoutProblems);
-    const pipelines = attempt(() => layoutPipelines(catalog));
-    const settings = attempt(() => readBuildkiteSettings(read, stackFile, Object.keys(catalog.buildkiteClusters)));
-    if (problems.length > 0 || !pipelines || !settings) throw new ProblemsError(problems);
-    return { layout, pipelines, settings };
-}
+export * from "./stack-plan";
 
 /** Logical name of a cluster's component: `bk-<cluster>` (cluster keys are unique across organizations). */
 export function clusterResourceName(clusterKey: string): string {

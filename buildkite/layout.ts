@@ -12,7 +12,7 @@
  * that cluster's token, so the queue must exist there.
  */
 import { ProblemsError } from "../lib/problems";
-import { clusterTokenSecretOf, defaultOrganization, queuesOf, type Catalog, type Provider, type Queue } from "../catalog";
+import { clusterTokenSecretOf, defaultOrganization, queuesOf, type AwsQueue, type Catalog, type Provider, type Queue } from "../catalog";
 
 /** An SSM parameter (AWS) an agent token is written into. */
 export interface SsmTokenParameter {
@@ -165,7 +165,7 @@ export function queueAgreementProblems(catalog: Catalog, layout: BuildkiteLayout
 }
 
 /** The queue of the catalog flagged by `flag` (the bootstrap queue, the AMI builder), typed; throws a problem line when not exactly one. */
-export function onlyAwsQueueWith(catalog: Catalog, flag: "nodejs" | "buildsAmi", role: string): Queue {
+export function onlyAwsQueueWith(catalog: Catalog, flag: "nodejs" | "buildsAmi", role: string): AwsQueue {
     const found = queuesOf(catalog, "aws").filter((queue) => queue.aws?.[flag] === true);
     if (found.length !== 1) {
         throw new ProblemsError([`${where(catalog, "queues")}: ${found.length} AWS queues have aws.${flag}: true; exactly one must (${role})`]);

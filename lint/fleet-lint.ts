@@ -12,6 +12,8 @@ import { readAwsSettings } from "../aws/settings";
 import { checkedStackVersions, keptTemplateRules } from "../aws/stack-template";
 import { gcpFleetProblems, gkeManagedClusters, layoutGcpFleet } from "../gcp/layout";
 import { readGcpSettings } from "../gcp/settings";
+import { queueAgreementProblems } from "../buildkite/layout";
+import { planBuildkiteStack } from "../buildkite/stack-plan";
 import { agentStackProblems } from "../k8s/layout";
 import { readK8sSettings } from "../k8s/settings";
 import { problemsOf } from "../lib/problems";
@@ -54,8 +56,10 @@ export function stackProblems(catalog: Catalog, stack: string, root = PROJECT_RO
             const managed = gkeManagedClusters(layoutGcpFleet(catalog, settings, stackFile));
             collect(problems, () => problems.push(...agentStackProblems(catalog, readK8sSettings(read, stackFile), stackFile, managed)));
         });
+    } else if (cloud === "buildkite") {
+        collect(problems, () => problems.push(...queueAgreementProblems(catalog, planBuildkiteStack(catalog, read, stackFile).layout)));
     } else {
-        problems.push(`${stackFile}: config ci:cloud: must be one of aws, gcp, not "${cloud}"`);
+        problems.push(`${stackFile}: config ci:cloud: must be one of aws, gcp, buildkite, not "${cloud}"`);
     }
     return problems;
 }
