@@ -4,6 +4,7 @@
  */
 import type { StackAdoption } from "./engine";
 import { awsAdoption } from "./aws";
+import { buildkiteAdoption, parseBuildkiteInventory } from "./buildkite";
 import { gcpAdoption, type KubernetesInventory } from "./gcp";
 
 /** What the CLI hands a stack's rules besides the states. */
@@ -14,6 +15,10 @@ export interface AdoptionOptions {
 
 const ADOPTIONS: Readonly<Record<string, (stack: string, options: AdoptionOptions) => StackAdoption>> = {
     "aws-prod": (stack) => awsAdoption(stack),
+    "buildkite-prod": (stack, options) => {
+        if (options.liveInventory === undefined) throw new Error("buildkite-prod is adopted from the live organizations: give --live-inventory FILE (adopt/README.md, Buildkite)");
+        return buildkiteAdoption(stack, parseBuildkiteInventory(options.liveInventory));
+    },
     "gcp-prod": (stack, options) => gcpAdoption(stack, { kubernetesInventory: kubernetesInventoryOf(options.liveInventory) }),
 };
 
