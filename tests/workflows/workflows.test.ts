@@ -103,7 +103,7 @@ describe("GitHub workflows", () => {
         assert.deepEqual(workflow.on, { push: { "branches-ignore": ["main"] } });
         const preview = workflow.jobs.preview;
         assert.equal(preview.environment, "preview");
-        assert.deepEqual(preview.strategy.matrix.stack, ["aws-prod", "gcp-prod"]);
+        assert.deepEqual(preview.strategy.matrix.stack, ["aws-prod", "buildkite-prod", "gcp-prod"]);
         const pulumiStep = preview.steps.find((s: any) => String(s.uses).startsWith("pulumi/actions@"));
         assert.equal(pulumiStep.uses, "pulumi/actions@v7");
         assert.equal(pulumiStep.with.command, "preview");
