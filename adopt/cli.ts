@@ -6,7 +6,8 @@
  * - `STACK.import.json`: the Pulumi bulk import file (`pulumi import --file`);
  * - `STACK.adoption.json`: adopted / created / replaced / left in Terraform / differences, with reasons;
  * - `STACK.terraform-handover.tf` and `STACK.terraform-state-rm.sh`: Terraform lets go, destroys nothing;
- * - `STACK.pre-import.sh`: the targeted `pulumi up` that creates the explicit providers first.
+ * - `STACK.import.sh`: the import phase by phase (a targeted `pulumi up` of the explicit providers, then
+ *   `pulumi import`), with `STACK.import-phase-N.json` when a provider reads an adopted resource.
  * Prints a summary table. Exit 0; 1 with `--strict` when something is unexplained; 2 on bad input.
  */
 import * as fs from "fs";

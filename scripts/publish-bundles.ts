@@ -13,6 +13,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
+import { writeFileAtomic } from "../lib/atomic-write";
 import { BUNDLE_BUCKET, BUNDLE_FILES, bundlePrefix, isPublishableBranch, type BundleManifest } from "../lib/bundle-delivery";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -36,14 +37,13 @@ export function stagePublish(options: { ref: string; commit: string; distDir: st
         if (!fs.existsSync(source)) throw new Error(`${source} is missing: run npm run build:generator first`);
         const bytes = fs.readFileSync(source);
         const key = `${prefix}/${commit}/${name}`;
-        fs.mkdirSync(path.dirname(path.join(options.outDir, key)), { recursive: true });
-        fs.writeFileSync(path.join(options.outDir, key), bytes);
+        writeFileAtomic(path.join(options.outDir, key), bytes);
         files[name] = { key, sha256: createHash("sha256").update(bytes).digest("hex"), bytes: bytes.length };
         keys.push(key);
     }
     const manifest: BundleManifest = { schema: 1, ref, commit, files };
     const manifestKey = `${prefix}/manifest.json`;
-    fs.writeFileSync(path.join(options.outDir, manifestKey), `${JSON.stringify(manifest, null, 2)}\n`);
+    writeFileAtomic(path.join(options.outDir, manifestKey), `${JSON.stringify(manifest, null, 2)}\n`);
     keys.push(manifestKey);
     return { manifest, keys };
 }

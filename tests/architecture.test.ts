@@ -9,7 +9,7 @@ import * as path from "path";
 import * as ts from "typescript";
 
 const ROOT = path.resolve(__dirname, "..");
-const FOLDERS = ["catalog", "aws", "gcp", "buildkite", "k8s", "generator", "plan", "policy", "lib", "lint", "adopt"];
+const FOLDERS = ["catalog", "aws", "gcp", "buildkite", "k8s", "generator", "plan", "policy", "lib", "lint", "adopt", "images"];
 
 function sources(): string[] {
     const walk = (dir: string): string[] =>
