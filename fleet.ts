@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as kubernetes from "@pulumi/kubernetes";
 import * as yaml from "js-yaml";
 import { loadCatalog, type Catalog } from "./catalog";
-import { problemsOf, ProblemsError } from "./lib/problems";
+import { collectingProblems, problemsOf, ProblemsError } from "./lib/problems";
 import { didYouMean } from "./lib/suggest";
 import { buildAwsFleet } from "./aws";
 import { buildBuildkiteFleet } from "./buildkite";
@@ -92,16 +92,7 @@ function buildFleet(cloud: Cloud, catalog: Catalog, stackFile: string): FleetOut
     if (cloud === "buildkite") return buildBuildkiteFleet(catalog, stackFile);
     // Every plan is checked before any resource exists, and their problems are reported together.
     const problems: string[] = [];
-    const attempt = <T>(step: () => T): T | undefined => {
-        try {
-            return step();
-        } catch (error) {
-            const found = problemsOf(error);
-            if (!found) throw error;
-            problems.push(...found);
-            return undefined;
-        }
-    };
+    const attempt = collectingProblems(problems);
     const k8s = attempt(() => readK8sSettings((key) => pulumi.runtime.getConfig(`${CONFIG_NAMESPACE}:${key}`), stackFile));
     const gcp = attempt(() => planGcpStack(catalog, stackFile));
     const installs = k8s && gcp ? attempt(() => layoutAgentStacks(catalog, k8s, stackFile, gkeManagedClusters(gcp.layout))) : undefined;

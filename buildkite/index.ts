@@ -24,6 +24,15 @@ export * from "./pipelines";
 export * from "./settings";
 export * from "./stack-plan";
 
+/** `make(key)` once per key: one provider per organization, region or project, made when first needed. */
+function onePer<T>(make: (key: string) => T): (key: string) => T {
+    const made = new Map<string, T>();
+    return (key) => {
+        if (!made.has(key)) made.set(key, make(key));
+        return made.get(key)!;
+    };
+}
+
 /** Logical name of a cluster's component: `bk-<cluster>` (cluster keys are unique across organizations). */
 export function clusterResourceName(clusterKey: string): string {
     return `bk-${clusterKey.replace(/_/g, "-")}`;
@@ -35,39 +44,13 @@ export function buildBuildkiteFleet(catalog: Catalog, stackFile: string): Record
     const { layout, pipelines, settings } = planBuildkiteStack(catalog, (key) => pulumi.runtime.getConfig(`ci:${key}`), stackFile);
     const apiToken = config.getSecret("buildkiteApiToken");
 
-    const organizations = new Map<string, buildkite.Provider>();
-    const organization = (slug: string) => {
-        let provider = organizations.get(slug);
-        if (!provider) {
-            const token = apiToken?.apply((raw) => apiTokenOf(raw, slug) ?? "");
-            provider = new buildkite.Provider(`buildkite-${slug}`, {
-                organization: slug,
-                ...(token ? { apiToken: pulumi.secret(token) } : {}),
-                // A pipeline removed from the program is archived, its builds kept.
-                archivePipelineOnDelete: true,
-            });
-            organizations.set(slug, provider);
-        }
-        return provider;
-    };
-    const awsProviders = new Map<string, aws.Provider>();
-    const awsIn = (region: string) => {
-        let provider = awsProviders.get(region);
-        if (!provider) {
-            provider = new aws.Provider(`aws-${region}`, { region, allowedAccountIds: [settings.awsAccountId] });
-            awsProviders.set(region, provider);
-        }
-        return provider;
-    };
-    const gcpProviders = new Map<string, gcp.Provider>();
-    const gcpIn = (project: string) => {
-        let provider = gcpProviders.get(project);
-        if (!provider) {
-            provider = new gcp.Provider(`gcp-${project}`, { project });
-            gcpProviders.set(project, provider);
-        }
-        return provider;
-    };
+    const organization = onePer((slug) => {
+        const token = apiToken?.apply((raw) => apiTokenOf(raw, slug) ?? "");
+        // A pipeline removed from the program is archived, its builds kept.
+        return new buildkite.Provider(`buildkite-${slug}`, { organization: slug, ...(token ? { apiToken: pulumi.secret(token) } : {}), archivePipelineOnDelete: true });
+    });
+    const awsIn = onePer((region) => new aws.Provider(`aws-${region}`, { region, allowedAccountIds: [settings.awsAccountId] }));
+    const gcpIn = onePer((project) => new gcp.Provider(`gcp-${project}`, { project }));
 
     const clusters = new Map<string, AgentCluster>();
     const tokenStores: Record<string, string[]> = {};

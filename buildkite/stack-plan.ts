@@ -1,6 +1,6 @@
 /** The Buildkite stack's whole input, checked before any resource is declared (Pulumi-free: the lint calls it too). */
 import type { Catalog } from "../catalog";
-import { problemsOf, ProblemsError } from "../lib/problems";
+import { collectingProblems, ProblemsError } from "../lib/problems";
 import { planBuildkite, type BuildkiteLayout } from "./layout";
 import { layoutPipelines, type PipelineLayout } from "./pipelines";
 import { readBuildkiteSettings, type BuildkiteSettings } from "./settings";
@@ -15,16 +15,7 @@ export interface BuildkitePlan {
 /** Checks the catalog and the stack's config for the Buildkite stack; throws a ProblemsError listing every problem. */
 export function planBuildkiteStack(catalog: Catalog, read: (key: string) => string | undefined, stackFile: string): BuildkitePlan {
     const problems: string[] = [];
-    const attempt = <T>(step: () => T): T | undefined => {
-        try {
-            return step();
-        } catch (error) {
-            const found = problemsOf(error);
-            if (!found) throw error;
-            problems.push(...found);
-            return undefined;
-        }
-    };
+    const attempt = collectingProblems(problems);
     const { layout, problems: layoutProblems } = planBuildkite(catalog);
     problems.push(...layoutProblems);
     const pipelines = attempt(() => layoutPipelines(catalog));
