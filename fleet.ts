@@ -11,9 +11,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as kubernetes from "@pulumi/kubernetes";
 import * as yaml from "js-yaml";
 import { loadCatalog, type Catalog } from "./catalog";
-import { problemsOf, ProblemsError } from "./lib/problems";
+import { collectingProblems, problemsOf, ProblemsError } from "./lib/problems";
 import { didYouMean } from "./lib/suggest";
 import { buildAwsFleet } from "./aws";
+import { buildBuildkiteFleet } from "./buildkite";
 import { buildGcpFleet, gkeManagedClusters, planGcpStack, type GcpFleet } from "./gcp";
 import { agentTokenSecretOf } from "./gcp/layout";
 import { buildGithubFleet, loadRunnerGroups, tokenConfigProblems } from "./github";
@@ -21,7 +22,7 @@ import { AgentStackK8s, layoutAgentStacks, readK8sSettings, type AgentStackInsta
 
 /** The config namespace of this project (`ci:cloud`, ...). */
 export const CONFIG_NAMESPACE = "ci";
-export const CLOUDS = ["aws", "gcp", "github"] as const;
+export const CLOUDS = ["aws", "gcp", "buildkite", "github"] as const;
 export type Cloud = (typeof CLOUDS)[number];
 
 /** The config keys `Pulumi.yaml` declares, with their declarations. */
@@ -89,18 +90,10 @@ function installAgentStacks(catalog: Catalog, installs: readonly AgentStackInsta
 
 function buildFleet(cloud: Cloud, catalog: Catalog, stackFile: string): FleetOutputs {
     if (cloud === "aws") return buildAwsFleet(catalog, stackFile);
+    if (cloud === "buildkite") return buildBuildkiteFleet(catalog, stackFile);
     // Every plan is checked before any resource exists, and their problems are reported together.
     const problems: string[] = [];
-    const attempt = <T>(step: () => T): T | undefined => {
-        try {
-            return step();
-        } catch (error) {
-            const found = problemsOf(error);
-            if (!found) throw error;
-            problems.push(...found);
-            return undefined;
-        }
-    };
+    const attempt = collectingProblems(problems);
     const k8s = attempt(() => readK8sSettings((key) => pulumi.runtime.getConfig(`${CONFIG_NAMESPACE}:${key}`), stackFile));
     const gcp = attempt(() => planGcpStack(catalog, stackFile));
     const installs = k8s && gcp ? attempt(() => layoutAgentStacks(catalog, k8s, stackFile, gkeManagedClusters(gcp.layout))) : undefined;

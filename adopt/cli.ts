@@ -25,7 +25,8 @@ Matches the offline plan of STACK with raw Terraform states (terraform state pul
 Pulumi import file, the adoption report and the Terraform handover to DIR (default out/adopt).
   --live-inventory FILE  objects that exist outside Terraform, as the stack's rules read them
                          (gcp-prod: {"<kube context>": ["namespace/buildkite", "secret/buildkite/hf-token-secret", ...]};
-                         github-prod: {"<organization>": [runner group as gh api lists it, ...]}, no state needed)
+                         github-prod, required, no Terraform state: {"<organization>": [runner group as gh api lists it, ...]};
+                         buildkite-prod, required, no Terraform state: {"<organization>": <answer of adopt/buildkite-inventory.graphql>})
   --strict   exit 1 when any created, replaced, left or different resource has no reason
   --help     this text`;
 
@@ -70,11 +71,10 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
         try {
             rules = stackAdoption(stack, { liveInventory })!;
         } catch (error) {
-            throw new UsageError(`--live-inventory ${inventoryFile}: ${(error as Error).message}`);
+            throw new UsageError(inventoryFile === undefined ? (error as Error).message : `--live-inventory ${inventoryFile}: ${(error as Error).message}`);
         }
         const stateFiles = parsed.values["terraform-state"] ?? [];
-        // A stack whose live objects are all found by inventory (github-prod) needs no state.
-        if (stateFiles.length === 0 && (rules.rules.length > 0 || inventoryFile === undefined)) throw new UsageError(`give at least one --terraform-state FILE\n${USAGE}`);
+        if (stateFiles.length === 0 && rules.needsTerraformState !== false) throw new UsageError(`give at least one --terraform-state FILE\n${USAGE}`);
         const outDir = path.resolve(parsed.values.out ?? path.join("out", "adopt"));
         if (fs.existsSync(outDir) && !fs.statSync(outDir).isDirectory()) throw new UsageError(`--out ${outDir}: not a directory`);
 
@@ -100,7 +100,8 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
         }
         fs.mkdirSync(outDir, { recursive: true });
         for (const [name, text] of Object.entries(rendered.files)) writeFileAtomic(path.join(outDir, name), text, name.endsWith(".sh") ? 0o755 : undefined);
-        out.write(`${rendered.summary}\n\nwrote ${Object.keys(rendered.files).map((name) => path.join(path.relative(process.cwd(), outDir) || ".", name)).join(", ")}\n`);
+        const notes = rules.liveNotes?.(plan) ?? [];
+        out.write(`${rendered.summary}\n\n${notes.map((note) => `note: ${note}\n`).join("")}${notes.length > 0 ? "\n" : ""}wrote ${Object.keys(rendered.files).map((name) => path.join(path.relative(process.cwd(), outDir) || ".", name)).join(", ")}\n`);
         return parsed.values.strict && result.report.unexplained.length > 0 ? 1 : 0;
     } catch (error) {
         if (error instanceof UsageError || error instanceof TerraformStateError) {

@@ -102,6 +102,10 @@ export interface StackAdoption {
     readonly leftInTerraform: readonly Explanation[];
     /** Why each deliberate difference or replacement exists. */
     readonly differences: readonly Explanation[];
+    /** False for a stack no Terraform state holds (everything comes from the live inventory): the CLI then needs none. */
+    readonly needsTerraformState?: boolean;
+    /** Lines about live objects the program does not declare, for the operator (the CLI prints them as notes). */
+    readonly liveNotes?: (plan: readonly RecordedResource[]) => readonly string[];
 }
 
 /** What the rules see besides the resource at hand. */

@@ -92,5 +92,5 @@ export function githubAdoption(stack: string, inventory?: RunnerGroupInventory):
             changes: runnerGroupChanges(resource, repositories ?? [], live),
         };
     };
-    return { stack, rules: [], existingOutsideTerraform: existing, created: CREATED, leftInTerraform: [], differences: DIFFERENCES };
+    return { stack, rules: [], needsTerraformState: false, existingOutsideTerraform: existing, created: CREATED, leftInTerraform: [], differences: DIFFERENCES };
 }

@@ -4,6 +4,7 @@
  */
 import type { StackAdoption } from "./engine";
 import { awsAdoption } from "./aws";
+import { buildkiteAdoption, parseBuildkiteInventory } from "./buildkite";
 import { gcpAdoption, type KubernetesInventory } from "./gcp";
 import { githubAdoption, runnerGroupInventoryProblems, type RunnerGroupInventory } from "./github";
 
@@ -15,8 +16,15 @@ export interface AdoptionOptions {
 
 const ADOPTIONS: Readonly<Record<string, (stack: string, options: AdoptionOptions) => StackAdoption>> = {
     "aws-prod": (stack) => awsAdoption(stack),
+    "buildkite-prod": (stack, options) => {
+        if (options.liveInventory === undefined) throw new Error("buildkite-prod is adopted from the live organizations: give --live-inventory FILE (adopt/README.md, Buildkite)");
+        return buildkiteAdoption(stack, parseBuildkiteInventory(options.liveInventory));
+    },
     "gcp-prod": (stack, options) => gcpAdoption(stack, { kubernetesInventory: kubernetesInventoryOf(options.liveInventory) }),
-    "github-prod": (stack, options) => githubAdoption(stack, runnerGroupInventoryOf(options.liveInventory)),
+    "github-prod": (stack, options) => {
+        if (options.liveInventory === undefined) throw new Error("github-prod is adopted from the live organizations: give --live-inventory FILE (README, GitHub stack: the gh api command)");
+        return githubAdoption(stack, runnerGroupInventoryOf(options.liveInventory));
+    },
 };
 
 /** A live Kubernetes inventory `{"<kube context>": ["<kind>/<namespace>/<name>", ...]}`; throws on another shape. */
@@ -29,8 +37,7 @@ function kubernetesInventoryOf(value: unknown): KubernetesInventory | undefined 
 }
 
 /** A live runner group inventory (adopt/github.ts); throws with every problem on another shape. */
-function runnerGroupInventoryOf(value: unknown): RunnerGroupInventory | undefined {
-    if (value === undefined) return undefined;
+function runnerGroupInventoryOf(value: unknown): RunnerGroupInventory {
     const problems = runnerGroupInventoryProblems(value);
     if (problems.length > 0) throw new Error(problems.join("; "));
     return value as RunnerGroupInventory;

@@ -57,3 +57,16 @@ export function gcpSecretIdOf(catalog: Catalog, queue: Queue): string {
     if (!secret) throw new Error(`${catalog.file}: buildkiteClusters "${queue.cluster}": no gcpSecretId for queue "${queue.name}"`);
     return secret;
 }
+
+/**
+ * Where a Buildkite cluster's agent token lives in Secret Manager: its `gcpSecretId`, in its
+ * organization's secrets project; undefined when the cluster has no secret id or its organization
+ * no secrets project. The GCP stack reads (and the Buildkite stack writes) the token there.
+ */
+export function clusterTokenSecretOf(catalog: Catalog, clusterKey: string): { project: string; secretId: string } | undefined {
+    const cluster = catalog.buildkiteClusters[clusterKey];
+    if (!cluster?.gcpSecretId) return undefined;
+    const organization = cluster.organization ?? defaultOrganization(catalog);
+    const project = organization !== undefined ? catalog.buildkiteOrganizations[organization]?.gcpSecrets?.project : undefined;
+    return project ? { project, secretId: cluster.gcpSecretId } : undefined;
+}

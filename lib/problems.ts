@@ -27,3 +27,20 @@ export function throwIfProblems(problems: readonly string[], make: (problems: re
 export function problemsOf(error: unknown): readonly string[] | undefined {
     return error instanceof ProblemsError ? error.problems : undefined;
 }
+
+/**
+ * A runner of steps that collects the problems they throw into `problems` (an undefined result
+ * for that step) and rethrows anything else, so that every check runs and all is reported at once.
+ */
+export function collectingProblems(problems: string[]): <T>(step: () => T) => T | undefined {
+    return <T>(step: () => T): T | undefined => {
+        try {
+            return step();
+        } catch (error) {
+            const found = problemsOf(error);
+            if (!found) throw error;
+            problems.push(...found);
+            return undefined;
+        }
+    };
+}

@@ -12,6 +12,7 @@ import { DEFAULT_CATALOG_PATH, loadCatalog, type Catalog, type Queue } from "../
 import { catalogFileJsonSchema } from "../catalog/model";
 import { problemsOf } from "../lib/problems";
 import { fleetLintProblems } from "./fleet-lint";
+import { planBuildkite } from "../buildkite/layout";
 
 const USAGE = "usage: npm run catalog -- <lint|show> [catalog.yaml] | schema";
 
@@ -20,6 +21,14 @@ function summary(catalog: Catalog): string {
     for (const queue of catalog.queues) byProvider.set(queue.provider, (byProvider.get(queue.provider) ?? 0) + 1);
     const providers = [...byProvider.entries()].map(([provider, count]) => `${count} ${provider}`).join(", ");
     return `${catalog.queues.length} queues (${providers}), ${catalog.routing.length} routing rules, ${Object.keys(catalog.devices).length} devices`;
+}
+
+/** Both sides agree (the lint has checked it): the Buildkite cluster queues per cluster, and the queues we only route to. */
+function buildkiteSummary(catalog: Catalog): string {
+    const { layout } = planBuildkite(catalog);
+    const clusters = layout.organizations.flatMap((organization) => organization.clusters.map((cluster) => `${organization.slug}/${cluster.key} ${cluster.queues.length}`));
+    const queues = layout.organizations.flatMap((o) => o.clusters).reduce((sum, cluster) => sum + cluster.queues.length, 0);
+    return `buildkite: ${queues} cluster queues, one per catalog queue in a cluster (${clusters.join(", ")}); ${layout.routingOnly.length} routing-only queues in no cluster of ours`;
 }
 
 function showLine(queue: Queue): string {
@@ -72,6 +81,7 @@ export function main(argv: string[]): number {
         return 1;
     }
     process.stdout.write(`${catalog.file}: ok: ${summary(catalog)}\n`);
+    process.stdout.write(`${catalog.file}: ok: ${buildkiteSummary(catalog)}\n`);
     return 0;
 }
 

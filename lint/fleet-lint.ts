@@ -13,6 +13,8 @@ import { readAwsSettings } from "../aws/settings";
 import { checkedStackVersions, keptTemplateRules } from "../aws/stack-template";
 import { gcpFleetProblems, gkeManagedClusters, layoutGcpFleet } from "../gcp/layout";
 import { readGcpSettings } from "../gcp/settings";
+import { queueAgreementProblems } from "../buildkite/layout";
+import { planBuildkiteStack } from "../buildkite/stack-plan";
 import { agentStackProblems } from "../k8s/layout";
 import { readK8sSettings } from "../k8s/settings";
 import { loadRunnerGroups, tokenConfigProblems } from "../github/runner-groups";
@@ -56,6 +58,8 @@ export function stackProblems(catalog: Catalog, stack: string, root = PROJECT_RO
             const managed = gkeManagedClusters(layoutGcpFleet(catalog, settings, stackFile));
             collect(problems, () => problems.push(...agentStackProblems(catalog, readK8sSettings(read, stackFile), stackFile, managed)));
         });
+    } else if (cloud === "buildkite") {
+        collect(problems, () => problems.push(...queueAgreementProblems(catalog, planBuildkiteStack(catalog, read, stackFile).layout)));
     } else if (cloud === "github") {
         collect(problems, () => {
             const groups = loadRunnerGroups(path.resolve(root, read("githubRunnerGroupsPath") ?? "github/runner-groups.yaml"));
@@ -63,7 +67,7 @@ export function stackProblems(catalog: Catalog, stack: string, root = PROJECT_RO
             problems.push(...tokenConfigProblems(groups, declaredSecret, stackFile, declaredSecret));
         });
     } else {
-        problems.push(`${stackFile}: config ci:cloud: must be one of aws, gcp, github, not "${cloud}"`);
+        problems.push(`${stackFile}: config ci:cloud: must be one of aws, gcp, buildkite, github, not "${cloud}"`);
     }
     return problems;
 }

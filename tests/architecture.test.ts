@@ -9,7 +9,7 @@ import * as path from "path";
 import * as ts from "typescript";
 
 const ROOT = path.resolve(__dirname, "..");
-const FOLDERS = ["catalog", "aws", "gcp", "k8s", "generator", "plan", "policy", "lib", "lint", "adopt", "images", "github"];
+const FOLDERS = ["catalog", "aws", "gcp", "buildkite", "k8s", "generator", "plan", "policy", "lib", "lint", "adopt", "images", "github"];
 
 function sources(): string[] {
     const walk = (dir: string): string[] =>
@@ -78,6 +78,7 @@ describe("architecture", () => {
         lib: ["lib"],
         k8s: ["k8s", "catalog", "lib"],
         aws: ["aws", "catalog", "lib"],
+        buildkite: ["buildkite", "catalog", "lib", "images"],
         gcp: ["gcp", "catalog", "lib", "k8s"],
         github: ["github", "lib"],
     };

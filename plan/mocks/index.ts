@@ -3,6 +3,7 @@
  * Each cloud keeps its table in its own file; values are plausible and deterministic.
  */
 import { awsCalls, awsOutputs } from "./aws";
+import { buildkiteOutputs } from "./buildkite";
 import { gcpCalls, gcpOutputs } from "./gcp";
 import { githubCalls } from "./github";
 import { k8sOutputs } from "./k8s";
@@ -11,7 +12,7 @@ import type { CallMock, OutputMock } from "./types";
 
 export type { CallMock, OutputMock };
 
-const outputTables: Record<string, OutputMock>[] = [awsOutputs, gcpOutputs, k8sOutputs];
+const outputTables: Record<string, OutputMock>[] = [awsOutputs, gcpOutputs, k8sOutputs, buildkiteOutputs];
 const callTables: Record<string, CallMock>[] = [awsCalls, gcpCalls, githubCalls];
 
 export function mockOutputs(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {

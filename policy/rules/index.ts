@@ -1,5 +1,6 @@
 /** Every rule of the fleet's policy pack. */
 import type { FleetRule } from "../subject";
+import { buildkiteTokenInSecretStores } from "./buildkite-token-in-secret-stores";
 import { ecrCacheExpiry } from "./ecr-cache-expiry";
 import { elasticStackTokenFromSsm } from "./elastic-stack-token-from-ssm";
 import { gkeNoDefaultServiceAccount } from "./gke-no-default-service-account";
@@ -14,4 +15,5 @@ export const FLEET_RULES: FleetRule[] = [
     s3PublicAccessBlocked,
     elasticStackTokenFromSsm,
     gkeNoDefaultServiceAccount,
+    buildkiteTokenInSecretStores,
 ];

@@ -16,10 +16,11 @@ describe("offline plan", () => {
     });
 
     it("knows the production stacks", () => {
-        assert.deepEqual(listStacks(), ["aws-prod", "gcp-prod", "github-prod"]);
+        assert.deepEqual(listStacks(), ["aws-prod", "buildkite-prod", "gcp-prod", "github-prod"]);
         assert.equal(loadStackConfig("github-prod").config["ci:cloud"], "github");
         assert.equal(loadStackConfig("aws-prod").config["ci:cloud"], "aws");
         assert.equal(loadStackConfig("gcp-prod").config["ci:cloud"], "gcp");
+        assert.equal(loadStackConfig("buildkite-prod").config["ci:cloud"], "buildkite");
     });
 
     it("is deterministic: a second run gives byte-identical JSON", async () => {
@@ -55,6 +56,7 @@ describe("offline plan", () => {
         }
         assert.deepEqual(readBy, {
             "aws-prod": [],
+            "buildkite-prod": ["ci:buildkiteApiToken"],
             "gcp-prod": ["ci:buildkiteAnalyticsToken", "ci:externalKubeconfigs", "ci:hfToken"],
             "github-prod": ["ci:githubToken"],
         });
@@ -110,7 +112,7 @@ describe("stack config", () => {
         );
         await assert.rejects(
             runWithMocks({ project: "ci", stack: "t", config: { "ci:cloud": "azure" } }, () => defineFleet() as Record<string, unknown>),
-            /config ci:cloud: must be one of aws, gcp, github, not "azure"/,
+            /config ci:cloud: must be one of aws, gcp, buildkite, github, not "azure"/,
         );
     });
 });
@@ -136,6 +138,6 @@ describe("`npm run plan` command line", () => {
     it("rejects an unknown stack with one line and exit 2", () => {
         const result = spawnSync(tsx, [cli, "azure-prod"], { encoding: "utf8" });
         assert.equal(result.status, 2);
-        assert.match(result.stderr, /^error: unknown stack azure-prod \(stacks: aws-prod, gcp-prod, github-prod\)\n$/);
+        assert.match(result.stderr, /^error: unknown stack azure-prod \(stacks: aws-prod, buildkite-prod, gcp-prod, github-prod\)\n$/);
     });
 });
