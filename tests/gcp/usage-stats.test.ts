@@ -106,7 +106,8 @@ describe("usage-stats endpoint", () => {
         it("gives the service's account one grant: creating objects in its bucket, nothing project-wide", () => {
             const member = "serviceAccount:test-usage-writer@test-project.iam.gserviceaccount.com";
             const grants = run.resources.filter((r) => r.custom && JSON.stringify(r.inputs).includes(member));
-            assert.deepEqual(grants.map((g) => [g.type, g.inputs.bucket, g.inputs.role]), [["gcp:storage/bucketIAMMember:BucketIAMMember", "test-usage-bucket", USAGE_STATS_WRITER_ROLE]]);
+            assert.deepEqual(grants.map((g) => [g.type, g.inputs.bucket, g.inputs.role]), [["gcp:storage/bucketIAMMember:BucketIAMMember", "test-usage-bucket", "roles/storage.objectCreator"]]);
+            assert.equal(USAGE_STATS_WRITER_ROLE, "roles/storage.objectCreator");
             assert.deepEqual(of("gcp:projects/iAMMember:IAMMember"), []);
         });
 
