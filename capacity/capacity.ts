@@ -73,8 +73,8 @@ export function acceleratorKind(accelerator: string): string {
     return accelerator.replace(/^(nvidia|amd|intel)-/, "").toUpperCase();
 }
 
-/** Money rounded to the cent, so sums print and compare the same everywhere. */
-const cents = (usd: number) => Math.round(usd * 100) / 100;
+/** Money to a hundredth of a cent: sums print and compare the same everywhere, and a difference rounds once, when it is shown. */
+const cents = (usd: number) => Math.round(usd * 10000) / 10000;
 
 /** One line per machine type a provisioned queue uses without a usable price (empty when the catalog has no prices). */
 export function priceProblems(catalog: Catalog): string[] {

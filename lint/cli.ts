@@ -32,8 +32,8 @@ function summary(catalog: Catalog): string {
 
 function showLine(queue: Queue): string {
     const machine = queue.machine ? `${queue.machine.type}${queue.machine.count ? ` ${queue.machine.count}x${queue.machine.accelerator}` : ""}` : "-";
-    const scale = queue.provider === "tpu" ? `${queue.tpu.count} VMs` : queue.scale ? `${queue.scale.min}..${queue.scale.max}` : "-";
-    const where = queue.provider === "gce" ? queue.gce.region : queue.provider === "tpu" ? queue.tpu.zone : (queue.region ?? "-");
+    const scale = queue.provider === "tpu" ? `${queue.tpu.groups.reduce((sum, group) => sum + group.count, 0)} VMs` : queue.scale ? `${queue.scale.min}..${queue.scale.max}` : "-";
+    const where = queue.provider === "gce" ? (queue.gce.region ?? "-") : queue.provider === "tpu" ? queue.tpu.groups.map((group) => group.zone).join(",") : (queue.region ?? "-");
     return [queue.name, queue.provider, where, queue.stage, machine, scale, `reached-by-${queue.reachedBy}`].join("\t");
 }
 
