@@ -13,7 +13,7 @@
  * - GCE: a builder group's `scale.max`, or the fixed VMs of `gce.instances`.
  * - k8s and external queues run on clusters and hardware we do not provision: not counted.
  */
-import { queueResourceName, queuesOf, type Catalog, type MachinePrice, type Provider } from "../catalog";
+import { queueResourceName, queuesOf, type Catalog, type MachinePrice, type Provider, type Queue, type QueueMachine } from "../catalog";
 import { tpuShape } from "../gcp/accelerators";
 import { planGcpFleet } from "../gcp/layout";
 import type { GcpSettings } from "../gcp/settings";
@@ -115,40 +115,34 @@ export function fleetCapacity(catalog: Catalog, gcp: GcpSettings, stackFile = "P
     const queues: QueueCapacity[] = [];
     const priced = (type: string) => prices[type];
 
-    for (const queue of queuesOf(catalog, "aws")) {
+    /** A queue of machines priced per machine: `machines` of its type, carrying `accelerators` (default: its machine type's). */
+    const machineRow = (queue: Queue & { machine: QueueMachine }, cloud: Cloud, machines: number, how: string, accelerators?: Record<string, number>): QueueCapacity => {
         const type = catalog.machineTypes[queue.machine.type];
-        const accelerators: Record<string, number> = {};
-        if (type?.accelerator) add(accelerators, acceleratorKind(type.accelerator), (type.count ?? 1) * queue.scale.max);
-        queues.push({
+        const carried: Record<string, number> = {};
+        if (accelerators) Object.assign(carried, accelerators);
+        else if (type?.accelerator) add(carried, acceleratorKind(type.accelerator), (type.count ?? 1) * machines);
+        return {
             queue: queueResourceName(catalog, queue),
-            cloud: "aws",
-            provider: "aws",
+            cloud,
+            provider: queue.provider,
             machineType: queue.machine.type,
-            maxInstances: queue.scale.max,
-            accelerators,
-            usdPerHour: costOf(priced(queue.machine.type), queue.scale.max),
+            maxInstances: machines,
+            accelerators: carried,
+            usdPerHour: costOf(priced(queue.machine.type), machines),
             estimate: priced(queue.machine.type)?.estimate !== undefined,
-            how: `scale.max ${queue.scale.max}`,
-        });
-    }
+            how,
+        };
+    };
+
+    for (const queue of queuesOf(catalog, "aws")) queues.push(machineRow(queue, "aws", queue.scale.max, `scale.max ${queue.scale.max}`));
 
     const { layout } = planGcpFleet(catalog, gcp, stackFile);
     for (const queue of queuesOf(catalog, "gke")) {
         const pools = layout.gkeClusters.flatMap((cluster) => cluster.pools.filter((pool) => pool.queue === queue.name));
+        const gpus: Record<string, number> = {};
+        add(gpus, acceleratorKind(queue.machine.accelerator ?? ""), pools.reduce((sum, pool) => sum + pool.maxNodes * pool.gpus, 0));
         const nodes = pools.reduce((sum, pool) => sum + pool.maxNodes, 0);
-        const accelerators: Record<string, number> = {};
-        add(accelerators, acceleratorKind(queue.machine.accelerator ?? ""), pools.reduce((sum, pool) => sum + pool.maxNodes * pool.gpus, 0));
-        queues.push({
-            queue: queueResourceName(catalog, queue),
-            cloud: "gcp",
-            provider: "gke",
-            machineType: queue.machine.type,
-            maxInstances: nodes,
-            accelerators,
-            usdPerHour: costOf(priced(queue.machine.type), nodes),
-            estimate: priced(queue.machine.type)?.estimate !== undefined,
-            how: `${pools.length} pool(s) x ${pools.map((p) => p.maxNodes).join("+")} nodes`,
-        });
+        queues.push(machineRow(queue, "gcp", nodes, `${pools.length} pool(s) x ${pools.map((p) => p.maxNodes).join("+")} nodes`, gpus));
     }
 
     for (const queue of queuesOf(catalog, "tpu")) {
@@ -179,20 +173,7 @@ export function fleetCapacity(catalog: Catalog, gcp: GcpSettings, stackFile = "P
         const builder = layout.builders.find((b) => b.queue === queue);
         const fixed = layout.fixedVms.filter((group) => group.queue === queue);
         const machines = builder ? builder.maxSize : fixed.reduce((sum, group) => sum + group.vms.length, 0);
-        const accelerators: Record<string, number> = {};
-        const type = catalog.machineTypes[queue.machine.type];
-        if (type?.accelerator) add(accelerators, acceleratorKind(type.accelerator), (type.count ?? 1) * machines);
-        queues.push({
-            queue: queueResourceName(catalog, queue),
-            cloud: "gcp",
-            provider: "gce",
-            machineType: queue.machine.type,
-            maxInstances: machines,
-            accelerators,
-            usdPerHour: costOf(priced(queue.machine.type), machines),
-            estimate: priced(queue.machine.type)?.estimate !== undefined,
-            how: builder ? `group max ${builder.maxSize}` : `fixed: ${fixed.map((g) => g.vms.length).join("+")} VM(s)`,
-        });
+        queues.push(machineRow(queue, "gcp", machines, builder ? `group max ${builder.maxSize}` : `fixed: ${fixed.map((g) => g.vms.length).join("+")} VM(s)`));
     }
 
     const totalsOf = (cloud: Cloud | "fleet", of: readonly QueueCapacity[]): CapacityTotals => {
