@@ -16,11 +16,12 @@ import { didYouMean } from "./lib/suggest";
 import { buildAwsFleet } from "./aws";
 import { buildGcpFleet, gkeManagedClusters, planGcpStack, type GcpFleet } from "./gcp";
 import { agentTokenSecretOf } from "./gcp/layout";
+import { buildGithubFleet, loadRunnerGroups, tokenConfigProblems } from "./github";
 import { AgentStackK8s, layoutAgentStacks, readK8sSettings, type AgentStackInstall, type K8sSettings } from "./k8s";
 
 /** The config namespace of this project (`ci:cloud`, ...). */
 export const CONFIG_NAMESPACE = "ci";
-export const CLOUDS = ["aws", "gcp"] as const;
+export const CLOUDS = ["aws", "gcp", "github"] as const;
 export type Cloud = (typeof CLOUDS)[number];
 
 /** The config keys `Pulumi.yaml` declares, with their declarations. */
@@ -108,6 +109,15 @@ function buildFleet(cloud: Cloud, catalog: Catalog, stackFile: string): FleetOut
     return { ...built.outputs, agentStackNamespaces: installAgentStacks(catalog, installs, k8s, built) };
 }
 
+/** The github-prod stack: runner groups, no queue catalog; every token is a secret config value. */
+function defineGithubFleet(config: pulumi.Config, stackFile: string): FleetOutputs {
+    const groups = loadRunnerGroups(path.resolve(__dirname, config.get("githubRunnerGroupsPath") ?? "github/runner-groups.yaml"));
+    const declared = declaredConfig();
+    const problems = tokenConfigProblems(groups, (key) => declared[key]?.secret === true, stackFile, (key) => config.get(key) !== undefined);
+    if (problems.length > 0) throw new ProblemsError(problems);
+    return buildGithubFleet(groups, (key) => config.getSecret(key));
+}
+
 export function defineFleet(): FleetOutputs {
     const stackFile = `Pulumi.${pulumi.getStack()}.yaml`;
     const unknown = unknownConfigKeys(pulumi.runtime.allConfig(), Object.keys(declaredConfig()));
@@ -118,6 +128,7 @@ export function defineFleet(): FleetOutputs {
         throw new pulumi.RunError(`${stackFile}: config ci:cloud: must be one of ${CLOUDS.join(", ")}, not "${cloud}"`);
     }
     try {
+        if (cloud === "github") return defineGithubFleet(config, stackFile);
         const catalog = loadCatalog(path.resolve(__dirname, config.get("catalogPath") ?? "catalog/queues.yaml"));
         return buildFleet(cloud as Cloud, catalog, stackFile);
     } catch (error) {

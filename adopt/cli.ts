@@ -6,7 +6,8 @@
  * - `STACK.import.json`: the Pulumi bulk import file (`pulumi import --file`);
  * - `STACK.adoption.json`: adopted / created / replaced / left in Terraform / differences, with reasons;
  * - `STACK.terraform-handover.tf` and `STACK.terraform-state-rm.sh`: Terraform lets go, destroys nothing;
- * - `STACK.pre-import.sh`: the targeted `pulumi up` that creates the explicit providers first.
+ * - `STACK.import.sh`: the import phase by phase (a targeted `pulumi up` of the explicit providers, then
+ *   `pulumi import`), with `STACK.import-phase-N.json` when a provider reads an adopted resource.
  * Prints a summary table. Exit 0; 1 with `--strict` when something is unexplained; 2 on bad input.
  */
 import * as fs from "fs";
@@ -23,7 +24,8 @@ const USAGE = `usage: npm run adopt -- STACK --terraform-state FILE [--terraform
 Matches the offline plan of STACK with raw Terraform states (terraform state pull) and writes the
 Pulumi import file, the adoption report and the Terraform handover to DIR (default out/adopt).
   --live-inventory FILE  objects that exist outside Terraform, as the stack's rules read them
-                         (gcp-prod: {"<kube context>": ["namespace/buildkite", "secret/buildkite/hf-token-secret", ...]})
+                         (gcp-prod: {"<kube context>": ["namespace/buildkite", "secret/buildkite/hf-token-secret", ...]};
+                         github-prod: {"<organization>": [runner group as gh api lists it, ...]}, no state needed)
   --strict   exit 1 when any created, replaced, left or different resource has no reason
   --help     this text`;
 
@@ -71,7 +73,8 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
             throw new UsageError(`--live-inventory ${inventoryFile}: ${(error as Error).message}`);
         }
         const stateFiles = parsed.values["terraform-state"] ?? [];
-        if (stateFiles.length === 0) throw new UsageError(`give at least one --terraform-state FILE\n${USAGE}`);
+        // A stack whose live objects are all found by inventory (github-prod) needs no state.
+        if (stateFiles.length === 0 && (rules.rules.length > 0 || inventoryFile === undefined)) throw new UsageError(`give at least one --terraform-state FILE\n${USAGE}`);
         const outDir = path.resolve(parsed.values.out ?? path.join("out", "adopt"));
         if (fs.existsSync(outDir) && !fs.statSync(outDir).isDirectory()) throw new UsageError(`--out ${outDir}: not a directory`);
 

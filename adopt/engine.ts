@@ -86,6 +86,8 @@ export interface ExistingOutsideTerraform {
     readonly id: string;
     /** Where it comes from, e.g. "created by infra-k8s/install-buildkite-k8s.sh". */
     readonly reason: string;
+    /** What the first `up` changes on it, when the inventory that found it records its fields (reported like a state's differences). */
+    readonly changes?: readonly FieldChange[];
 }
 
 /** Everything the engine needs to know about one stack. */
@@ -267,6 +269,7 @@ export function adopt(plan: readonly RecordedResource[], states: readonly Terraf
     }
 
     const adoptions: Adoption[] = [];
+    const outsideChanges = new Map<RecordedResource, readonly FieldChange[]>();
     const taken = new Set<TerraformInstance>();
     const created: AdoptionReport["created"][number][] = [];
     for (const resource of plan) {
@@ -294,6 +297,7 @@ export function adopt(plan: readonly RecordedResource[], states: readonly Terraf
         }
         const outside = stack.existingOutsideTerraform?.(resource, context);
         if (outside) {
+            if (outside.changes) outsideChanges.set(resource, outside.changes);
             adoptions.push({ resource, id: outside.id });
             adoptedIds.set(resource.urn, outside.id);
             continue;
@@ -306,9 +310,8 @@ export function adopt(plan: readonly RecordedResource[], states: readonly Terraf
     const replaced: AdoptionReport["replaced"][number][] = [];
     const differences: AdoptionReport["differences"][number][] = [];
     for (const adoption of adoptions) {
-        if (!adoption.instance) continue;
-        const rule = rulesByType.get(adoption.resource.type);
-        for (const change of rule?.compare?.(adoption.resource, adoption.instance, context) ?? []) {
+        const changes = adoption.instance ? rulesByType.get(adoption.resource.type)?.compare?.(adoption.resource, adoption.instance, context) : outsideChanges.get(adoption.resource);
+        for (const change of changes ?? []) {
             const { type, name } = adoption.resource;
             const reason = explain(stack.differences, type, name, change.field);
             if (reason === undefined) {

@@ -75,9 +75,15 @@ export function engineUrn(resource: RecordedResource, byRef: ReadonlyMap<string,
 
 /**
  * Builds the import file of `adoptions` over `plan` (which holds their components and providers).
+ * Components whose (plan) URN is in `alreadyInStack` were imported by an earlier phase: they are
+ * named through `nameTable` by their engine URN instead of being entries again.
  * Pure and deterministic: entries in plan order (by URN), names made unique in the same order.
  */
-export function buildImportFile(plan: readonly RecordedResource[], adoptions: readonly Adoption[]): { file: ImportFile; providerTargets: string[] } {
+export function buildImportFile(
+    plan: readonly RecordedResource[],
+    adoptions: readonly Adoption[],
+    alreadyInStack: ReadonlySet<string> = new Set(),
+): { file: ImportFile; providerTargets: string[]; componentUrns: string[] } {
     const byRef = new Map(plan.map((resource) => [ref(resource), resource]));
     const idByUrn = new Map(adoptions.map((adoption) => [adoption.resource.urn, adoption.id]));
 
@@ -110,9 +116,11 @@ export function buildImportFile(plan: readonly RecordedResource[], adoptions: re
     }
 
     const nameTable: Record<string, string> = {};
+    for (const resource of members) if (alreadyInStack.has(resource.urn)) nameTable[entryName.get(resource.urn)!] = engineUrn(resource, byRef);
     const providerKey = new Map<string, string>();
     const providerTargets: string[] = [];
-    const resources: ImportEntry[] = members.map((resource) => {
+    const componentUrns: string[] = [];
+    const resources: ImportEntry[] = members.filter((resource) => !alreadyInStack.has(resource.urn)).map((resource) => {
         const parent = resource.parent ? byRef.get(resource.parent) : undefined;
         const parentName = parent && parent.type !== STACK_TYPE ? entryName.get(parent.urn) : undefined;
         const name = entryName.get(resource.urn)!;
@@ -122,7 +130,10 @@ export function buildImportFile(plan: readonly RecordedResource[], adoptions: re
             ...(name !== resource.name ? { logicalName: resource.name } : {}),
             ...(parentName ? { parent: parentName } : {}),
         };
-        if (!idByUrn.has(resource.urn)) return { ...base, component: true };
+        if (!idByUrn.has(resource.urn)) {
+            componentUrns.push(resource.urn);
+            return { ...base, component: true };
+        }
         let provider: string | undefined;
         if (resource.provider && !isDefaultProvider(resource.provider)) {
             const providerResource = byRef.get(resource.provider);
@@ -139,7 +150,66 @@ export function buildImportFile(plan: readonly RecordedResource[], adoptions: re
         }
         return { ...base, id: idByUrn.get(resource.urn), ...(provider ? { provider } : {}) };
     });
-    return { file: { nameTable, resources }, providerTargets: providerTargets.sort() };
+    return { file: { nameTable, resources }, providerTargets: providerTargets.sort(), componentUrns };
+}
+
+/** One step of an import: the providers a targeted `up` creates, then the file `pulumi import` reads. */
+export interface ImportPhase {
+    readonly file: ImportFile;
+    /** Engine URNs of the explicit providers this phase's entries are read through. */
+    readonly providerTargets: readonly string[];
+}
+
+/**
+ * The import split into the phases a real engine can run. An explicit provider whose inputs come
+ * from an adopted resource (a GKE cluster's Kubernetes provider reads the cluster's endpoint and
+ * certificate) cannot be created before that resource is in the stack, so the entries read
+ * through it go one phase after everything it depends on. Dependencies are followed through
+ * resources that are not imported (a kubeconfig built from the cluster) up to adopted ones.
+ * One phase when no provider depends on an adopted resource.
+ */
+export function importPhases(plan: readonly RecordedResource[], adoptions: readonly Adoption[]): ImportPhase[] {
+    const byRef = new Map(plan.map((resource) => [ref(resource), resource]));
+    const byUrn = new Map(plan.map((resource) => [resource.urn, resource]));
+    const adopted = new Set(adoptions.map((adoption) => adoption.resource.urn));
+    const providerPhase = new Map<string, number>();
+    const phaseOf = (resource: RecordedResource): number => {
+        const provider = resource.provider && !isDefaultProvider(resource.provider) ? byRef.get(resource.provider) : undefined;
+        return provider ? phaseOfProvider(provider) : 1;
+    };
+    const phaseOfProvider = (provider: RecordedResource): number => {
+        const known = providerPhase.get(provider.urn);
+        if (known !== undefined) return known;
+        providerPhase.set(provider.urn, 1); // a cycle (which the engine refuses anyway) ends here
+        let phase = 1;
+        const seen = new Set<string>();
+        const visit = (resource: RecordedResource) => {
+            for (const urn of [...Object.values(resource.propertyDependencies).flat(), ...(resource.dependsOn ?? [])]) {
+                if (seen.has(urn)) continue;
+                seen.add(urn);
+                const dependency = byUrn.get(urn);
+                if (!dependency) continue;
+                if (adopted.has(urn)) phase = Math.max(phase, phaseOf(dependency) + 1);
+                else visit(dependency);
+            }
+        };
+        visit(provider);
+        providerPhase.set(provider.urn, phase);
+        return phase;
+    };
+    const byPhase = new Map<number, Adoption[]>();
+    for (const adoption of adoptions) {
+        const phase = phaseOf(adoption.resource);
+        byPhase.set(phase, [...(byPhase.get(phase) ?? []), adoption]);
+    }
+    const phases: ImportPhase[] = [];
+    const inStack = new Set<string>();
+    for (const phase of [...byPhase.keys()].sort((a, b) => a - b)) {
+        const { file, providerTargets, componentUrns } = buildImportFile(plan, byPhase.get(phase)!, inStack);
+        phases.push({ file, providerTargets });
+        for (const urn of componentUrns) inStack.add(urn);
+    }
+    return phases;
 }
 
 /**

@@ -5,6 +5,7 @@
 import type { StackAdoption } from "./engine";
 import { awsAdoption } from "./aws";
 import { gcpAdoption, type KubernetesInventory } from "./gcp";
+import { githubAdoption, runnerGroupInventoryProblems, type RunnerGroupInventory } from "./github";
 
 /** What the CLI hands a stack's rules besides the states. */
 export interface AdoptionOptions {
@@ -15,6 +16,7 @@ export interface AdoptionOptions {
 const ADOPTIONS: Readonly<Record<string, (stack: string, options: AdoptionOptions) => StackAdoption>> = {
     "aws-prod": (stack) => awsAdoption(stack),
     "gcp-prod": (stack, options) => gcpAdoption(stack, { kubernetesInventory: kubernetesInventoryOf(options.liveInventory) }),
+    "github-prod": (stack, options) => githubAdoption(stack, runnerGroupInventoryOf(options.liveInventory)),
 };
 
 /** A live Kubernetes inventory `{"<kube context>": ["<kind>/<namespace>/<name>", ...]}`; throws on another shape. */
@@ -24,6 +26,14 @@ function kubernetesInventoryOf(value: unknown): KubernetesInventory | undefined 
         value !== null && typeof value === "object" && !Array.isArray(value) && Object.values(value).every((list) => Array.isArray(list) && list.every((item) => typeof item === "string"));
     if (!valid) throw new Error(`the live inventory must be a JSON object {"<kube context>": ["namespace/<name>", "secret/<namespace>/<name>", ...]}`);
     return value as KubernetesInventory;
+}
+
+/** A live runner group inventory (adopt/github.ts); throws with every problem on another shape. */
+function runnerGroupInventoryOf(value: unknown): RunnerGroupInventory | undefined {
+    if (value === undefined) return undefined;
+    const problems = runnerGroupInventoryProblems(value);
+    if (problems.length > 0) throw new Error(problems.join("; "));
+    return value as RunnerGroupInventory;
 }
 
 /** Stacks that can be adopted from Terraform. */

@@ -86,6 +86,9 @@ export function stackNameOf(queue: Pick<AwsQueue, "name" | "aws">): string {
     return queue.aws?.stackName ?? defaultStackNameOf(queue.name);
 }
 
+/** The account Buildkite publishes the Elastic CI Stack AMIs from (the seed of the warm-cache AMI, the base of ours). */
+export const BUILDKITE_AMI_OWNER = "172840064832";
+
 /** Where Buildkite publishes the template of a release. */
 export function templateUrlOf(version: string): string {
     return `https://s3.amazonaws.com/buildkite-aws-stack/v${version}/aws-stack.yml`;

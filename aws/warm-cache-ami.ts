@@ -8,9 +8,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { AMI_BUILDER_PARAMETERS } from "./iam-policies";
+import { BUILDKITE_AMI_OWNER } from "./stack-parameters";
 
-/** The account Buildkite publishes the Elastic CI Stack AMIs from. */
-export const BUILDKITE_AMI_OWNER = "172840064832";
+export { BUILDKITE_AMI_OWNER } from "./stack-parameters";
 /** SSH, for Packer to reach the instance it bakes. */
 export const SSH_PORT = 22;
 /** The builder's security group, as the pipeline's SSM parameter names it today. */

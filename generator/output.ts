@@ -7,8 +7,7 @@
  * folds lines, and quotes every string that is not unambiguously a plain string in both YAML 1.1
  * and 1.2, using JSON's double-quoted form (valid YAML), so parsing gives back exactly the object.
  */
-import * as fs from "fs";
-import * as path from "path";
+import { AtomicWriteError, checkWritable, writeFileAtomic as writeAtomic, type AtomicContent } from "../lib/atomic-write";
 import { GeneratorError, type Location } from "./errors";
 import { createPipelineValidators, type PipelineValidators, type ValidationError } from "./schema-validator";
 
@@ -250,108 +249,25 @@ export function validatePipeline(pipeline: unknown, locate: StepLocator = () => 
     fail({}, field, problem);
 }
 
-/** The output path's problem, as one clause ("… is a file, not a directory"). */
-class OutputPathError extends Error {}
-
-function code(error: unknown): string {
-    return (error as NodeJS.ErrnoException)?.code ?? String(error);
-}
-
-/**
- * The directories to create for `directory`, outermost first, after checking that its nearest
- * existing ancestor is a directory. Walks up with `stat` itself (Node 20's recursive
- * `mkdirSync` loops forever under `/proc`, where `mkdir` answers ENOENT).
- */
-function missingDirectories(directory: string): string[] {
-    const missing: string[] = [];
-    for (let current = directory; ; ) {
-        let stats: fs.Stats | undefined;
-        try {
-            stats = fs.statSync(current);
-        } catch (error) {
-            if (code(error) !== "ENOENT" && code(error) !== "ENOTDIR") throw new OutputPathError(`${current} cannot be examined (${code(error)})`);
-            let link: fs.Stats | undefined;
-            try {
-                link = fs.lstatSync(current);
-            } catch {
-                link = undefined;
-            }
-            if (link?.isSymbolicLink()) throw new OutputPathError(`${current} is a symbolic link to nothing`);
-        }
-        if (stats) {
-            if (!stats.isDirectory()) throw new OutputPathError(`${current} is a file, not a directory`);
-            return missing;
-        }
-        missing.unshift(current);
-        const parent = path.dirname(current);
-        if (parent === current) throw new OutputPathError(`no directory of ${directory} exists`);
-        current = parent;
-    }
-}
-
 /** Check, without writing, that `file` can be written: its directories exist or can be made, and it is not a directory. */
 export function checkOutputPath(file: string, shownAs: string = file): void {
-    try {
-        missingDirectories(path.dirname(file));
-        if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw new OutputPathError(`${file} is a directory`);
-    } catch (error) {
-        if (error instanceof OutputPathError) throw new GeneratorError({ field: "--output_file_path" }, `cannot write ${shownAs}: ${error.message}`);
-        throw error;
-    }
+    asGeneratorError(shownAs, () => checkWritable(file));
 }
 
 /**
- * Write a file atomically: a temporary file in the same directory, then a rename, so a reader
- * (or a crash) never sees half a pipeline. Missing directories are created (and removed again
- * if the write fails). `content` is a string or a writer that receives chunks. Any failure is a
- * one-line GeneratorError naming the path.
+ * Write a file atomically (lib/atomic-write.ts: a temporary file, then a rename; missing
+ * directories made and removed again on failure). Any failure is a one-line GeneratorError
+ * naming the path.
  */
-export function writeFileAtomic(file: string, content: string | ((write: (chunk: string) => void) => void)): void {
-    const directory = path.dirname(file);
-    const created: string[] = [];
-    const temporary = path.join(directory, `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-    let fd: number | undefined;
+export function writeFileAtomic(file: string, content: AtomicContent): void {
+    asGeneratorError(file, () => writeAtomic(file, content));
+}
+
+function asGeneratorError(shownAs: string, act: () => void): void {
     try {
-        for (const missing of missingDirectories(directory)) {
-            try {
-                fs.mkdirSync(missing);
-            } catch (error) {
-                throw new OutputPathError(`cannot create the directory ${missing} (${code(error)})`);
-            }
-            created.push(missing);
-        }
-        if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw new OutputPathError(`${file} is a directory`);
-        try {
-            fd = fs.openSync(temporary, "w");
-        } catch (error) {
-            throw new OutputPathError(`cannot create a file in ${directory} (${code(error)})`);
-        }
-        const descriptor = fd;
-        try {
-            if (typeof content === "string") fs.writeSync(descriptor, content);
-            else content((chunk) => fs.writeSync(descriptor, chunk));
-            fs.closeSync(descriptor);
-            fd = undefined;
-        } catch (error) {
-            if (!(error as NodeJS.ErrnoException).code) throw error;
-            throw new OutputPathError(`cannot write to ${directory} (${code(error)})`);
-        }
-        try {
-            fs.renameSync(temporary, file);
-        } catch (error) {
-            throw new OutputPathError(`cannot replace ${file} (${code(error)})`);
-        }
+        act();
     } catch (error) {
-        if (fd !== undefined) fs.closeSync(fd);
-        fs.rmSync(temporary, { force: true });
-        for (const made of created.reverse()) {
-            try {
-                fs.rmdirSync(made);
-            } catch {
-                // not empty any more (another writer): leave it
-            }
-        }
-        if (error instanceof OutputPathError) throw new GeneratorError({ field: "--output_file_path" }, `cannot write ${file}: ${error.message}`);
+        if (error instanceof AtomicWriteError) throw new GeneratorError({ field: "--output_file_path" }, `cannot write ${shownAs}: ${error.message}`);
         throw error;
     }
 }

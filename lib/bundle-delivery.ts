@@ -10,6 +10,8 @@
  *     production/manifest.json                 the last bundle published from main
  *     production/<commit>/bootstrap.js         immutable: one folder per published commit
  *     production/<commit>/pipeline-generator.js
+ *     production/<commit>/ci.hcl, ci-bake.sh, upload_codecov.sh   the build helpers of the same commit
+ *     production/helpers.sha256                their checksums, for ci-helper.sh
  *     branches/<branch>/manifest.json          same, for any other branch of this repository
  *     branches/<branch>/<commit>/...
  *
@@ -44,6 +46,23 @@ export const PRODUCTION_BRANCH = "main";
 export const BUNDLE_FILES = ["bootstrap.js", "pipeline-generator.js"] as const;
 export type BundleFile = (typeof BUNDLE_FILES)[number];
 
+/**
+ * The build helpers vLLM's jobs run (README.md, Build helpers): published in the same commit
+ * folder, by name, from these paths of this repository. `ci-helper.sh` fetches them.
+ */
+export const BUILD_HELPERS = {
+    "ci.hcl": "docker/ci.hcl",
+    "ci-bake.sh": "buildkite/scripts/ci-bake.sh",
+    "upload_codecov.sh": "buildkite/scripts/upload_codecov.sh",
+} as const;
+export type BuildHelper = keyof typeof BUILD_HELPERS;
+/**
+ * `<prefix>/helpers.sha256`: one `<sha256>  <key>` line per helper (sha256sum's format), written
+ * with the manifest, so that `ci-helper.sh` checks them with coreutils alone (no Node.js in test
+ * containers). It repeats the manifest's entries for the helpers, nothing else.
+ */
+export const HELPERS_LIST = "helpers.sha256";
+
 export interface BundleManifest {
     /** Format version of this manifest. */
     schema: 1;
@@ -51,8 +70,8 @@ export interface BundleManifest {
     ref: string;
     /** The commit the bundles were built from (40 hex digits). */
     commit: string;
-    /** Each file: its key in the bucket, sha256 (hex) and size. */
-    files: Record<BundleFile, { key: string; sha256: string; bytes: number }>;
+    /** Each file (bundles and build helpers): its key in the bucket, sha256 (hex) and size. */
+    files: Record<BundleFile | BuildHelper, { key: string; sha256: string; bytes: number }>;
 }
 
 /**

@@ -5,6 +5,7 @@
  * `Pulumi.<stack>.yaml` of the project. Everything here is pure (no `@pulumi/*`): the same
  * functions the program calls before it declares a resource, so what lint passes, preview passes.
  */
+import * as path from "path";
 import { lintProblems, type Catalog } from "../catalog";
 import { priceProblems } from "../capacity/capacity";
 import { generatorCatalogProblems } from "../generator/catalog-check";
@@ -15,6 +16,7 @@ import { gcpFleetProblems, gkeManagedClusters, layoutGcpFleet } from "../gcp/lay
 import { readGcpSettings } from "../gcp/settings";
 import { agentStackProblems } from "../k8s/layout";
 import { readK8sSettings } from "../k8s/settings";
+import { loadRunnerGroups, tokenConfigProblems } from "../github/runner-groups";
 import { problemsOf } from "../lib/problems";
 import { listStacks, loadStackConfig, PROJECT_ROOT } from "../plan/stack-config";
 
@@ -55,8 +57,14 @@ export function stackProblems(catalog: Catalog, stack: string, root = PROJECT_RO
             const managed = gkeManagedClusters(layoutGcpFleet(catalog, settings, stackFile));
             collect(problems, () => problems.push(...agentStackProblems(catalog, readK8sSettings(read, stackFile), stackFile, managed)));
         });
+    } else if (cloud === "github") {
+        collect(problems, () => {
+            const groups = loadRunnerGroups(path.resolve(root, read("githubRunnerGroupsPath") ?? "github/runner-groups.yaml"));
+            const declaredSecret = (key: string) => stackConfig.secretKeys.includes(`ci:${key}`);
+            problems.push(...tokenConfigProblems(groups, declaredSecret, stackFile, declaredSecret));
+        });
     } else {
-        problems.push(`${stackFile}: config ci:cloud: must be one of aws, gcp, not "${cloud}"`);
+        problems.push(`${stackFile}: config ci:cloud: must be one of aws, gcp, github, not "${cloud}"`);
     }
     return problems;
 }

@@ -15,6 +15,7 @@ const KEYS_BY_TYPE: Record<string, string[]> = {
         "templateUrl",
     ],
     "aws:ec2/vpc:Vpc": ["cidrBlock"],
+    "github:index/actionsRunnerGroup:ActionsRunnerGroup": ["name", "visibility", "allowsPublicRepositories", "selectedRepositoryIds"],
     "aws:ec2/subnet:Subnet": ["cidrBlock", "availabilityZone"],
     "aws:ecr/repository:Repository": ["name"],
     "aws:s3/bucket:Bucket": ["bucket"],

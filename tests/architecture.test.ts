@@ -9,7 +9,7 @@ import * as path from "path";
 import * as ts from "typescript";
 
 const ROOT = path.resolve(__dirname, "..");
-const FOLDERS = ["catalog", "aws", "gcp", "k8s", "generator", "plan", "policy", "lib", "lint", "adopt", "capacity"];
+const FOLDERS = ["catalog", "aws", "gcp", "k8s", "generator", "plan", "policy", "lib", "lint", "adopt", "images", "github", "capacity"];
 
 function sources(): string[] {
     const walk = (dir: string): string[] =>
@@ -79,6 +79,7 @@ describe("architecture", () => {
         k8s: ["k8s", "catalog", "lib"],
         aws: ["aws", "catalog", "lib"],
         gcp: ["gcp", "catalog", "lib", "k8s"],
+        github: ["github", "lib"],
         // The capacity view reads the GCP layout (pure) but declares nothing.
         capacity: ["capacity", "catalog", "lib", "gcp"],
     };

@@ -8,7 +8,7 @@ import * as path from "path";
 import * as ts from "typescript";
 
 const ROOT = path.resolve(__dirname, "..");
-const FOLDERS = ["aws", "gcp", "k8s"];
+const FOLDERS = ["aws", "gcp", "k8s", "github"];
 
 function componentFiles(): string[] {
     return FOLDERS.flatMap((folder) =>

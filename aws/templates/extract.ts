@@ -8,6 +8,7 @@
  * each kept file equals what the real template says.
  */
 import * as fs from "fs";
+import { writeFileAtomic } from "../../lib/atomic-write";
 import { parseCloudFormationYaml } from "../cloudformation-yaml";
 import { extractTemplateRules, templateRulesFile, type StackTemplateRules } from "../stack-template";
 
@@ -30,6 +31,6 @@ if (require.main === module) {
         process.exit(2);
     }
     const rules = extractTemplateRules(version, parseCloudFormationYaml(fs.readFileSync(templatePath, "utf8"), templatePath));
-    fs.writeFileSync(templateRulesFile(version), keptRulesDocument(rules));
+    writeFileAtomic(templateRulesFile(version), keptRulesDocument(rules));
     process.stdout.write(`wrote ${templateRulesFile(version)}: ${Object.keys(rules.parameters).length} parameters, ${rules.outputs.length} outputs, ${Object.keys(rules.replacesAutoScalingGroup).length} parameters replacing the autoscaling group\n`);
 }

@@ -4,6 +4,7 @@
  */
 import { awsCalls, awsOutputs } from "./aws";
 import { gcpCalls, gcpOutputs } from "./gcp";
+import { githubCalls } from "./github";
 import { k8sOutputs } from "./k8s";
 
 import type { CallMock, OutputMock } from "./types";
@@ -11,7 +12,7 @@ import type { CallMock, OutputMock } from "./types";
 export type { CallMock, OutputMock };
 
 const outputTables: Record<string, OutputMock>[] = [awsOutputs, gcpOutputs, k8sOutputs];
-const callTables: Record<string, CallMock>[] = [awsCalls, gcpCalls];
+const callTables: Record<string, CallMock>[] = [awsCalls, gcpCalls, githubCalls];
 
 export function mockOutputs(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
     for (const table of outputTables) {

@@ -128,7 +128,7 @@ describe("adopting the AWS fleet from its Terraform state", function () {
         });
         assert.equal(file.resources.filter((entry) => !entry.component).length, 54);
         for (const entry of file.resources.filter((e) => !e.component)) assert.ok(entry.provider && entry.id, `${entry.name}: provider and id`);
-        assert.match(rendered.files["aws-prod.pre-import.sh"], /--target 'urn:pulumi:aws-prod::ci::pulumi:providers:aws::aws-us-east-1'/);
+        assert.match(rendered.files["aws-prod.import.sh"], /--target 'urn:pulumi:aws-prod::ci::pulumi:providers:aws::aws-us-east-1'/);
         const handover = rendered.files["aws-prod.terraform-handover.tf"];
         assert.match(handover, /removed \{\n {2}from = aws_cloudformation_stack\.bk_queue_ci_gpu\n/);
         assert.match(handover, /removed \{\n {2}from = aws_secretsmanager_secret_version\.ci_hf_token\n/);

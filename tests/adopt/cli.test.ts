@@ -51,7 +51,7 @@ describe("`npm run adopt` command line", function () {
         assert.deepEqual(fs.readdirSync(out).sort(), [
             "aws-prod.adoption.json",
             "aws-prod.import.json",
-            "aws-prod.pre-import.sh",
+            "aws-prod.import.sh",
             "aws-prod.terraform-handover.tf",
             "aws-prod.terraform-state-rm.sh",
         ]);

@@ -285,16 +285,16 @@ describe("adoption outputs", function () {
         assert.deepEqual(Object.keys(rendered.files).sort(), [
             "test-stack.adoption.json",
             "test-stack.import.json",
-            "test-stack.pre-import.sh",
+            "test-stack.import.sh",
             "test-stack.terraform-handover.tf",
             "test-stack.terraform-state-rm.sh",
         ]);
         assert.deepEqual(secretLeaks([state], rendered.files), []);
-        assert.match(rendered.files["test-stack.pre-import.sh"], /--target 'urn:pulumi:test-stack::ci::pulumi:providers:aws::aws-us-west-2'/);
+        assert.match(rendered.files["test-stack.import.sh"], /--target 'urn:pulumi:test-stack::ci::pulumi:providers:aws::aws-us-west-2'/);
         assert.match(rendered.summary, /test-stack from fixture\.tfstate \(5 instances\): 3 adopted \(1 from outside Terraform\), 1 created, 0 replaced, 3 left in Terraform, 1 differences, 0 unexplained/);
         const directory = fs.mkdtempSync(path.join(os.tmpdir(), "adopt-sh-"));
         try {
-            for (const name of ["test-stack.pre-import.sh", "test-stack.terraform-state-rm.sh"]) {
+            for (const name of ["test-stack.import.sh", "test-stack.terraform-state-rm.sh"]) {
                 const file = path.join(directory, name);
                 fs.writeFileSync(file, rendered.files[name]);
                 const { spawnSync } = require("child_process") as typeof import("child_process");

@@ -5,9 +5,11 @@
  * secret), and the Kubernetes objects the clusters hold without Terraform.
  */
 import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import { adopt, type AdoptionResult } from "../../adopt/engine";
 import { DEFAULT_KUBERNETES_INVENTORY, gcpAdoption } from "../../adopt/gcp";
+import { importFileProblems, type ImportFile } from "../../adopt/import-file";
 import { renderAdoption, secretLeaks } from "../../adopt/outputs";
 import { parseTerraformState, type TerraformState } from "../../adopt/terraform-state";
 import type { RecordedResource } from "../../plan/harness";
@@ -224,7 +226,35 @@ describe("GCP adoption (gcp-prod)", function () {
             const rendered = renderAdoption("gcp-prod", plan, result);
             assert.deepEqual(rendered.importProblems, []);
             assert.match(rendered.files["gcp-prod.terraform-handover.tf"], /removed \{\n {2}from = google_container_node_pool\.node_pool\n/);
-            assert.match(rendered.files["gcp-prod.pre-import.sh"], /--target 'urn:pulumi:gcp-prod::ci::pulumi:providers:gcp::gcp-vllm-gcp'/);
+            assert.match(rendered.files["gcp-prod.import.sh"], /--target 'urn:pulumi:gcp-prod::ci::pulumi:providers:gcp::gcp-vllm-gcp'/);
+        });
+
+        it("imports in two phases: what a cluster's Kubernetes provider reads is in the stack before that provider is created", () => {
+            const rendered = renderAdoption("gcp-prod", plan, result);
+            const phase = (n: number) => JSON.parse(rendered.files[`gcp-prod.import-phase-${n}.json`]) as ImportFile;
+            assert.equal(rendered.files["gcp-prod.import-phase-3.json"], undefined);
+            const [first, second] = [phase(1), phase(2)];
+            const whole = JSON.parse(rendered.files["gcp-prod.import.json"]) as ImportFile;
+            const imported = (file: ImportFile) => file.resources.filter((entry) => !entry.component);
+            assert.equal(imported(first).length + imported(second).length, imported(whole).length, "every entry in exactly one phase");
+            // External clusters' providers read a kubeconfig from config (phase 1); a GKE cluster's reads the cluster.
+            const CLUSTER_PROVIDER = "GkeCiCluster$pulumi:providers:kubernetes";
+            const kubernetesProvider = (file: ImportFile, key: string | undefined) => key !== undefined && file.nameTable[key].includes(CLUSTER_PROVIDER);
+            assert.ok(!imported(first).some((entry) => kubernetesProvider(first, entry.provider)), "phase 1 reads nothing through a cluster's provider");
+            assert.ok(imported(second).length > 0 && imported(second).every((entry) => kubernetesProvider(second, entry.provider)), "phase 2 is the clusters' Kubernetes objects");
+            assert.ok(imported(first).some((entry) => entry.type === "gcp:container/cluster:Cluster"), "the clusters come first");
+            for (const file of [first, second]) assert.deepEqual(importFileProblems(file), []);
+            // Components made by phase 1 are named by URN in phase 2, never created twice.
+            const firstComponents = new Set(first.resources.filter((entry) => entry.component).map((entry) => entry.type + "::" + (entry.logicalName ?? entry.name)));
+            for (const entry of second.resources.filter((e) => e.component)) assert.ok(!firstComponents.has(entry.type + "::" + (entry.logicalName ?? entry.name)), `${entry.name} in both phases`);
+            const script = rendered.files["gcp-prod.import.sh"];
+            const targets = (text: string) => [...text.matchAll(/--target '([^']+)'/g)].map((match) => match[1]);
+            const [before, after] = script.split("# phase 2");
+            assert.ok(targets(before).length > 0 && targets(before).every((urn) => !urn.includes(CLUSTER_PROVIDER)), "phase 1 creates no cluster's provider");
+            assert.ok(targets(after).length > 0 && targets(after).every((urn) => urn.includes(CLUSTER_PROVIDER)));
+            assert.ok(before.indexOf("gcp-prod.import-phase-1.json") > 0 && after.indexOf("gcp-prod.import-phase-2.json") > 0);
+            const checked = spawnSync("shellcheck", ["-s", "bash", "-"], { input: script, encoding: "utf8" });
+            assert.equal(checked.status, 0, checked.stdout);
         });
 
         it("says where the resources of the other roots live when their states are not given", () => {

@@ -7,8 +7,7 @@ import { listStacks, loadStackConfig, secretPlaceholder } from "../../plan/stack
 import { declaredConfig, defineFleet, unknownConfigKeys } from "../../fleet";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
-import { sharedPlan } from "../support/plans";
-import { withConfigReads } from "../support/config-reads";
+import { sharedPlan, sharedPlanConfigReads } from "../support/plans";
 
 describe("offline plan", () => {
     const runs = new Map<string, ProgramRun>();
@@ -16,8 +15,9 @@ describe("offline plan", () => {
         for (const stack of listStacks()) runs.set(stack, await sharedPlan(stack));
     });
 
-    it("knows both production stacks", () => {
-        assert.deepEqual(listStacks(), ["aws-prod", "gcp-prod"]);
+    it("knows the production stacks", () => {
+        assert.deepEqual(listStacks(), ["aws-prod", "gcp-prod", "github-prod"]);
+        assert.equal(loadStackConfig("github-prod").config["ci:cloud"], "github");
         assert.equal(loadStackConfig("aws-prod").config["ci:cloud"], "aws");
         assert.equal(loadStackConfig("gcp-prod").config["ci:cloud"], "gcp");
     });
@@ -43,7 +43,7 @@ describe("offline plan", () => {
     it("shows the secrets a stack reads only as [secret] in JSON, and reads no other", async () => {
         const readBy: Record<string, string[]> = {};
         for (const stack of listStacks()) {
-            const { result: run, keys } = await withConfigReads(() => planStack(stack));
+            const [run, keys] = [await sharedPlan(stack), await sharedPlanConfigReads(stack)];
             const json = planJson(run);
             const raw = JSON.stringify(run.resources.map((r) => r.rawInputs));
             const secretKeys = loadStackConfig(stack).secretKeys;
@@ -56,6 +56,7 @@ describe("offline plan", () => {
         assert.deepEqual(readBy, {
             "aws-prod": [],
             "gcp-prod": ["ci:buildkiteAnalyticsToken", "ci:externalKubeconfigs", "ci:hfToken"],
+            "github-prod": ["ci:githubToken"],
         });
     });
 
@@ -109,7 +110,7 @@ describe("stack config", () => {
         );
         await assert.rejects(
             runWithMocks({ project: "ci", stack: "t", config: { "ci:cloud": "azure" } }, () => defineFleet() as Record<string, unknown>),
-            /config ci:cloud: must be one of aws, gcp, not "azure"/,
+            /config ci:cloud: must be one of aws, gcp, github, not "azure"/,
         );
     });
 });
@@ -135,6 +136,6 @@ describe("`npm run plan` command line", () => {
     it("rejects an unknown stack with one line and exit 2", () => {
         const result = spawnSync(tsx, [cli, "azure-prod"], { encoding: "utf8" });
         assert.equal(result.status, 2);
-        assert.match(result.stderr, /^error: unknown stack azure-prod \(stacks: aws-prod, gcp-prod\)\n$/);
+        assert.match(result.stderr, /^error: unknown stack azure-prod \(stacks: aws-prod, gcp-prod, github-prod\)\n$/);
     });
 });

