@@ -99,7 +99,7 @@ export function capacityChart(capacity: FleetCapacity, title: string): string {
         y += row;
         const swatch = CLOUD_COLOURS[total.cloud];
         if (swatch) children.push(el("rect", { x: margin, y: y - 11, width: 12, height: 12, fill: swatch }));
-        children.push(text(margin + 18, y, `${total.cloud}: ${total.maxInstances} instances, ${formatAccelerators(total.accelerators)}, ${total.estimated > 0 ? "~" : ""}${formatUsd(total.usdPerHour)}/h (${formatUsd(total.usdPerHour * 730)}/month)`, { "font-size": 12 }));
+        children.push(text(margin + 18, y, `${total.cloud}: ${total.maxInstances} instances, ${formatAccelerators(total.accelerators)}, ${total.estimated > 0 ? "~" : ""}${formatUsd(total.usdPerHour)}/h (${total.estimated > 0 ? "~" : ""}${formatUsd(total.usdPerHour * 730)}/month)`, { "font-size": 12 }));
     }
     y += row;
     children.push(text(margin, y, `Not counted: ${capacity.notProvisioned.length} queue(s) on hardware this program does not provision. On-demand list prices: reserved TPUs and preemptible builders cost less.`, { "font-size": 10, fill: MUTED }));
