@@ -11,6 +11,7 @@
  * `compare` reports only fields the state records (a state holds what its resources set), and marks
  * `replaces` where the provider cannot change the field in place.
  */
+import { USAGE_STATS } from "../gcp/usage-stats-config";
 import type { RecordedResource } from "../plan/harness";
 import type { AdoptionContext, AdoptionRule, Explanation, ExistingOutsideTerraform, FieldChange, StackAdoption } from "./engine";
 import type { TerraformInstance } from "./terraform-state";
@@ -288,6 +289,8 @@ const ANYWHERE_CACHE = rule(
     (i) => `${tf(i, "bucket")}/${tf(i, "anywhere_cache_id") ?? tf(i, "zone")}`,
 );
 
+const RULES: readonly AdoptionRule[] = [CLUSTER, NODE_POOL, TEMPLATE, GROUP, REGISTRY, SECRET, TPU_VM, DISK, INSTANCE, ADDRESS, BUCKET, ANYWHERE_CACHE];
+
 // ---- Kubernetes objects made by the infra-k8s scripts ----------------------------------------------
 
 /** What the `infra-k8s/` scripts and upstream's runbook created, per kube context: `<kind>/<namespace>/<name>` or `<kind>/<name>`. */
@@ -347,11 +350,34 @@ function existingKubernetesObjects(inventory: KubernetesInventory, inventorySour
     };
 }
 
+// ---- GCP objects made by hand ---------------------------------------------------------------------
+
+/**
+ * GCP objects that exist without any Terraform state, by Pulumi type and physical identity (the
+ * rule's `planIdentity`), with their import id: upstream's usage-stats bucket, made by hand for
+ * the Vector endpoint of `usage-stats/`. Its Cloud Run service is not here: ours is a new one
+ * (its own name), and upstream's hand-deployed service goes once the domain points at ours.
+ */
+export const HAND_MADE_GCP_OBJECTS: readonly { readonly type: string; readonly identity: string; readonly id: string; readonly reason: string }[] = [
+    { type: "gcp:storage/bucket:Bucket", identity: USAGE_STATS.bucket, id: USAGE_STATS.bucket, reason: "made by hand for upstream's usage-stats/ endpoint; in no Terraform state" },
+];
+
+function existingHandMadeObjects(resource: RecordedResource, context: AdoptionContext): ExistingOutsideTerraform | undefined {
+    const rule = RULES.find((r) => r.pulumiType === resource.type);
+    const identity = rule?.planIdentity(resource, context);
+    const object = HAND_MADE_GCP_OBJECTS.find((o) => o.type === resource.type && o.identity === identity);
+    return object ? { id: object.id, reason: object.reason } : undefined;
+}
+
 // ---- Explanations -----------------------------------------------------------------------------------
 
 const OLD_ROOTS = "terraform/gcp_old (vllm, tpu-inference/cloud-tpu-inference-test, -v7x, cloud-ullm-inference-ci-cd)";
 
 const CREATED: readonly Explanation[] = [
+    { type: "gcp:cloudrunv2/service:Service", name: USAGE_STATS.service, reason: "the usage-stats endpoint from a pinned Vector image, beside upstream's hand-deployed service (which goes once stats.vllm.ai points here)" },
+    { type: "gcp:cloudrunv2/serviceIamMember:ServiceIamMember", reason: "anyone may post usage reports, as vLLM installations do without credentials (upstream's endpoint is public too)" },
+    { type: "gcp:serviceaccount/account:Account", name: /usage-stats/, reason: "the usage-stats endpoint's own account instead of the project's default compute account (editor on the project)" },
+    { type: "gcp:storage/bucketIAMMember:BucketIAMMember", reason: "the usage-stats endpoint may create objects in its bucket, nothing else" },
     { type: "kubernetes:helm.sh/v3:Release", name: /^agent-stack-.*-agent-stack-k8s$/, reason: "the old single release, declared for the cut-over; not on this context's inventory" },
     { type: "kubernetes:helm.sh/v3:Release", reason: "one agent-stack-k8s controller per queue and cluster, with an id of its own (the old single release served every queue)" },
     { type: "kubernetes:core/v1:Secret", name: /bk-agent-token-/, reason: "the controllers' agent token, written by the program from the Buildkite cluster's Secret Manager secret (there was none: the old release kept its token in its own secret)" },
@@ -419,10 +445,11 @@ export interface GcpAdoptionOptions {
 
 export function gcpAdoption(stack: string, options: GcpAdoptionOptions = {}): StackAdoption {
     const inventory = options.kubernetesInventory ?? DEFAULT_KUBERNETES_INVENTORY;
+    const kubernetesObjects = existingKubernetesObjects(inventory, options.kubernetesInventory ? "the given live inventory" : "upstream's scripts; check with the live inventory");
     return {
         stack,
-        rules: [CLUSTER, NODE_POOL, TEMPLATE, GROUP, REGISTRY, SECRET, TPU_VM, DISK, INSTANCE, ADDRESS, BUCKET, ANYWHERE_CACHE],
-        existingOutsideTerraform: existingKubernetesObjects(inventory, options.kubernetesInventory ? "the given live inventory" : "upstream's scripts; check with the live inventory"),
+        rules: RULES,
+        existingOutsideTerraform: (resource, context) => existingHandMadeObjects(resource, context) ?? kubernetesObjects(resource, context),
         created: CREATED,
         leftInTerraform: LEFT_IN_TERRAFORM,
         differences: DIFFERENCES,

@@ -141,6 +141,7 @@ export function parseCatalog(text: string, file: string): Catalog {
         queues,
         devices: rawCatalog.devices,
         routing: rawCatalog.routing,
+        prices: rawCatalog.prices ?? {},
     };
     const semantic = catalogProblems(catalog);
     if (semantic.length > 0) throw new CatalogError(semantic.map(inFile));

@@ -435,6 +435,20 @@ export const RoutingRuleSchema = Type.Object(
     { ...closed, description: "A routing rule: the first rule whose `match` holds gives the step's queue. A rule without `match` is the default, last." },
 );
 
+// ---- Prices ------------------------------------------------------------------------------------------
+
+export const MachinePriceSchema = Type.Object(
+    {
+        usdPerHour: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: "On-demand price of one machine (instance, node, VM; for a TPU type, one slice) per hour, in US dollars." })),
+        usdPerChipHour: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: "TPU types: on-demand price of one chip per hour, in US dollars, as Google lists it (a slice costs its chips times this)." })),
+        region: text("Region the price was read for (list prices differ by region)."),
+        source: Type.String({ pattern: "^https://", description: "The page the price was read from." }),
+        date: Type.String({ pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description: "When the price was read (YYYY-MM-DD)." }),
+        estimate: Type.Optional(reason("Set when no public list price exists: why, and where the figure comes from (the capacity view marks it `~`).")),
+    },
+    { ...closed, description: "The on-demand list price of a machine type: exactly one of usdPerHour and usdPerChipHour." },
+);
+
 // ---- The catalog ------------------------------------------------------------------------------------------
 
 /** The sections of the catalog besides queues and their defaults. */
@@ -446,6 +460,7 @@ const CATALOG_SECTIONS = {
     gkeClusters: Type.Optional(namedMap(GkeClusterSchema, "GKE clusters (gcp-prod); GKE queues name the clusters they get a node pool in.")),
     devices: namedMap(DeviceSpecSchema, "How a step that names a device is executed. `default` serves steps with no device or one the catalog does not know.", ["default"]),
     routing: Type.Array(RoutingRuleSchema, { minItems: 1, description: "Routing rules, in order; the last one has no `match`." }),
+    prices: Type.Optional(namedMap(MachinePriceSchema, "On-demand prices by machine type, each with its source and date (`npm run catalog -- capacity`). A catalog that has prices needs one for every machine type its provisioned queues use.")),
 } satisfies TProperties;
 
 /** `catalog/queues.yaml` as written. */

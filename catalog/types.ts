@@ -20,6 +20,7 @@ export type ReachedBy = (typeof REACHED_BY)[number];
 export type PluginKind = (typeof PLUGIN_KINDS)[number];
 
 export type MachineType = Static<typeof model.MachineTypeSchema>;
+export type MachinePrice = Static<typeof model.MachinePriceSchema>;
 export type BuildkiteCluster = Static<typeof model.BuildkiteClusterSchema>;
 export type BuildkiteOrganization = Static<typeof model.BuildkiteOrganizationSchema>;
 export type MetricsExporter = Static<typeof model.MetricsExporterSchema>;
@@ -67,6 +68,8 @@ export interface Catalog {
     queues: Queue[];
     devices: Record<string, DeviceSpec>;
     routing: RoutingRule[];
+    /** On-demand prices by machine type (absent or empty: the catalog has no cost view). */
+    prices?: Record<string, MachinePrice>;
 }
 
 /** A step, as far as routing is concerned. */

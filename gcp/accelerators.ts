@@ -28,10 +28,10 @@ export function l4GpusOf(machineType: string): number | undefined {
  * those one host holds, and which data disk types the family can attach.
  */
 export const TPU_FAMILIES = {
-    "v5litepod-": { generation: "v5e", unitsPerHost: 8, diskTypes: ["pd-balanced", "pd-ssd"] },
-    "v6e-": { generation: "v6e", unitsPerHost: 8, diskTypes: ["hyperdisk-balanced"] },
+    "v5litepod-": { generation: "v5e", unitsPerHost: 8, unitsPerChip: 1, diskTypes: ["pd-balanced", "pd-ssd"] },
+    "v6e-": { generation: "v6e", unitsPerHost: 8, unitsPerChip: 1, diskTypes: ["hyperdisk-balanced"] },
     // v7x counts TensorCores: 2 per chip, 4 chips per host.
-    "tpu7x-": { generation: "v7x", unitsPerHost: 8, diskTypes: ["hyperdisk-balanced"] },
+    "tpu7x-": { generation: "v7x", unitsPerHost: 8, unitsPerChip: 2, diskTypes: ["hyperdisk-balanced"] },
 } as const;
 
 export interface TpuShape {
@@ -40,6 +40,8 @@ export interface TpuShape {
     units: number;
     /** Worker VMs of the slice. */
     hosts: number;
+    /** Chips of the slice (what Google prices a TPU by). */
+    chips: number;
     /** Data disk types the family can attach. */
     diskTypes: readonly string[];
 }
@@ -50,7 +52,7 @@ export function tpuShape(acceleratorType: string): TpuShape | undefined {
         if (!acceleratorType.startsWith(prefix)) continue;
         const units = Number(acceleratorType.slice(prefix.length));
         if (!Number.isInteger(units) || units < 1) return undefined;
-        return { generation: family.generation, units, hosts: Math.ceil(units / family.unitsPerHost), diskTypes: family.diskTypes };
+        return { generation: family.generation, units, hosts: Math.ceil(units / family.unitsPerHost), chips: Math.ceil(units / family.unitsPerChip), diskTypes: family.diskTypes };
     }
     return undefined;
 }

@@ -23,6 +23,8 @@ import { DefaultAccountSecretAccess, EXPORTER_PROJECT_ROLES, GKE_NODE_PROJECT_RO
 import { readGcpSettings, type GcpSettings } from "./settings";
 import type { GcpFleetLayout } from "./layout";
 import { TpuAgentPool } from "./tpu-agent-pool";
+import { UsageStatsEndpoint } from "./usage-stats";
+import { USAGE_STATS, VECTOR_IMAGE, vectorConfigText } from "./usage-stats-config";
 
 export { gcpFleetProblems, gkeManagedClusters, layoutGcpFleet, REGISTRY_REGION } from "./layout";
 export { readGcpSettings } from "./settings";
@@ -140,6 +142,25 @@ export function buildGcpFleet(catalog: Catalog, settings: GcpSettings, layout: G
     }
     for (const bucket of layout.buckets) new CacheBucket(`cache-${bucket.name}`, { layout: bucket }, inProject(bucket.project));
 
+    const usageStatsProject = settings.usageStatsProject ?? settings.project;
+    const usageStats = new UsageStatsEndpoint(
+        "usage-stats",
+        {
+            project: usageStatsProject,
+            region: USAGE_STATS.region,
+            bucketName: USAGE_STATS.bucket,
+            nearlineAfterDays: USAGE_STATS.nearlineAfterDays,
+            serviceName: USAGE_STATS.service,
+            accountId: USAGE_STATS.accountId,
+            image: VECTOR_IMAGE,
+            vectorConfig: vectorConfigText(),
+            maxInstances: USAGE_STATS.maxInstances,
+            // vLLM reports without credentials (usage_lib.py posts anonymously to stats.vllm.ai).
+            public: true,
+        },
+        inProject(usageStatsProject),
+    );
+
     const agentToken = (project: string, secretId: string): pulumi.Output<string> => {
         const secret = secretResources[`${project}/${secretId}`];
         const version = gcp.secretmanager.getSecretVersionOutput(
@@ -159,6 +180,7 @@ export function buildGcpFleet(catalog: Catalog, settings: GcpSettings, layout: G
             builderGroups: builders,
             fixedVms,
             registry: registry.url,
+            usageStatsUri: usageStats.uri,
             // Secrets whose values are added out of band (see the README, GCP stack).
             secretsToPopulate: Object.keys(secretIds),
         },

@@ -500,7 +500,7 @@ export function planGcpFleet(catalog: Catalog, settings: GcpSettings, stackFile:
     }
     const bySecret = (a: SecretLayout, b: SecretLayout) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
 
-    const projects = new Set<string>([settings.project]);
+    const projects = new Set<string>([settings.project, settings.usageStatsProject ?? settings.project]);
     for (const cluster of gkeClusters) projects.add(cluster.project);
     for (const item of [...tpuGroups, ...builders, ...fixedVms, ...exporters, ...buckets]) projects.add(item.project);
     for (const secret of secrets.values()) projects.add(secret.project);

@@ -13,6 +13,7 @@ export const GCP_CONFIG_KEYS = {
     gcpProject: "gcpProject",
     gcpRegions: "gcpRegions",
     gkeNetwork: "gkeNetwork",
+    usageStatsProject: "usageStatsProject",
 } as const;
 
 /** Everything the GCP stack reads from its config. */
@@ -26,6 +27,8 @@ export interface GcpSettings {
     readonly regions: readonly string[];
     /** VPC network of the projects the catalog gives none (`gcpProjects.<p>.network`). */
     readonly network: string;
+    /** Project of the usage-stats endpoint and its bucket (default: `project`). */
+    readonly usageStatsProject?: string;
 }
 
 /** Settings that cannot be used: one line per problem, naming the stack file and the key. */
@@ -46,10 +49,12 @@ export function readGcpSettings(get: ConfigReader, stackFile: string): GcpSettin
     const problems: string[] = [];
     const { where, text, matching } = collectingReader(get, stackFile, problems);
     const K = GCP_CONFIG_KEYS;
+    const project = matching(K.gcpProject, GCP_PROJECT_ID, "a GCP project id");
     const settings: GcpSettings = {
-        project: matching(K.gcpProject, GCP_PROJECT_ID, "a GCP project id"),
+        project,
         regions: readRegions(text(K.gcpRegions), where(K.gcpRegions), problems),
         network: matching(K.gkeNetwork, DNS_LABEL, "a VPC network name", "default"),
+        usageStatsProject: get(K.usageStatsProject) === undefined ? project : matching(K.usageStatsProject, GCP_PROJECT_ID, "a GCP project id"),
     };
     if (problems.length > 0) throw new SettingsError(problems);
     return settings;

@@ -4,6 +4,8 @@
  * generator's templates, and each stack's fleet checks (see `fleet-lint.ts`).
  * `npm run catalog -- show [FILE]`: print the queues, one line each.
  * `npm run catalog -- schema`: print the catalog's JSON schema (`catalog/queues.schema.json`).
+ * `npm run catalog -- capacity [FILE] [--svg OUT.svg] [--json]`: per queue and per cloud, the most
+ *   machines, the accelerators by kind and the on-demand cost at full scale (`capacity/`).
  *
  * Every problem is one line `error: FILE: WHERE: field F: ...`, no stack trace.
  * Exit codes: 0 fine, 1 lint problems, 2 unusable catalog or bad usage.
@@ -11,10 +13,16 @@
 import { DEFAULT_CATALOG_PATH, loadCatalog, type Catalog, type Queue } from "../catalog";
 import { catalogFileJsonSchema } from "../catalog/model";
 import { problemsOf } from "../lib/problems";
+import { writeFileAtomic } from "../lib/atomic-write";
+import { fleetCapacity, priceProblems } from "../capacity/capacity";
+import { capacityTable } from "../capacity/report";
+import { capacityChart } from "../capacity/svg";
+import { readGcpSettings } from "../gcp/settings";
+import { listStacks, loadStackConfig } from "../plan/stack-config";
 import { fleetLintProblems } from "./fleet-lint";
 import { planBuildkite } from "../buildkite/layout";
 
-const USAGE = "usage: npm run catalog -- <lint|show> [catalog.yaml] | schema";
+const USAGE = "usage: npm run catalog -- <lint|show> [catalog.yaml] | schema | capacity [catalog.yaml] [--svg FILE] [--json]";
 
 function summary(catalog: Catalog): string {
     const byProvider = new Map<string, number>();
@@ -33,8 +41,8 @@ function buildkiteSummary(catalog: Catalog): string {
 
 function showLine(queue: Queue): string {
     const machine = queue.machine ? `${queue.machine.type}${queue.machine.count ? ` ${queue.machine.count}x${queue.machine.accelerator}` : ""}` : "-";
-    const scale = queue.provider === "tpu" ? `${queue.tpu.count} VMs` : queue.scale ? `${queue.scale.min}..${queue.scale.max}` : "-";
-    const where = queue.provider === "gce" ? queue.gce.region : queue.provider === "tpu" ? queue.tpu.zone : (queue.region ?? "-");
+    const scale = queue.provider === "tpu" ? `${queue.tpu.groups.reduce((sum, group) => sum + group.count, 0)} VMs` : queue.scale ? `${queue.scale.min}..${queue.scale.max}` : "-";
+    const where = queue.provider === "gce" ? (queue.gce.region ?? "-") : queue.provider === "tpu" ? queue.tpu.groups.map((group) => group.zone).join(",") : (queue.region ?? "-");
     return [queue.name, queue.provider, where, queue.stage, machine, scale, `reached-by-${queue.reachedBy}`].join("\t");
 }
 
@@ -43,8 +51,43 @@ function report(lines: readonly string[]): void {
     for (const line of lines) process.stderr.write(`error: ${line}\n`);
 }
 
+/** `capacity [FILE] [--svg OUT] [--json]`: the table (or JSON) on stdout, the chart in OUT, price problems as errors (exit 1). */
+function capacity(args: string[]): number {
+    let file = DEFAULT_CATALOG_PATH;
+    let svg: string | undefined;
+    let json = false;
+    for (let i = 0; i < args.length; i++) {
+        if (args[i] === "--svg" && args[i + 1] !== undefined) svg = args[++i];
+        else if (args[i] === "--json") json = true;
+        else if (!args[i].startsWith("--") && file === DEFAULT_CATALOG_PATH) file = args[i];
+        else {
+            process.stderr.write(`${USAGE}\n`);
+            return 2;
+        }
+    }
+    try {
+        const catalog = loadCatalog(file);
+        // The GCP layout (pools per cluster, TPU VMs per group) needs the GCP stack's settings.
+        const stack = listStacks().find((name) => loadStackConfig(name).config["ci:cloud"] === "gcp");
+        if (!stack) throw new Error("no GCP stack (Pulumi.<stack>.yaml with ci:cloud gcp) to lay the GCP queues out with");
+        const config = loadStackConfig(stack).config;
+        const view = fleetCapacity(catalog, readGcpSettings((key) => config[`ci:${key}`], `Pulumi.${stack}.yaml`), `Pulumi.${stack}.yaml`);
+        process.stdout.write(json ? `${JSON.stringify(view, null, 2)}\n` : capacityTable(view, catalog.file));
+        if (svg) writeFileAtomic(svg, capacityChart(view, catalog.file));
+        const problems = priceProblems(catalog).map((problem) => `${catalog.file}: ${problem}`);
+        report(problems);
+        return problems.length > 0 ? 1 : 0;
+    } catch (error) {
+        const problems = problemsOf(error);
+        if (!problems) throw error;
+        report(problems);
+        return 2;
+    }
+}
+
 export function main(argv: string[]): number {
     const [command, file = DEFAULT_CATALOG_PATH, ...rest] = argv;
+    if (command === "capacity") return capacity(argv.slice(1));
     if (command === "schema" && argv.length === 1) {
         process.stdout.write(`${JSON.stringify(catalogFileJsonSchema(), null, 2)}\n`);
         return 0;

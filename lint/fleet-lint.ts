@@ -7,6 +7,7 @@
  */
 import * as path from "path";
 import { lintProblems, type Catalog } from "../catalog";
+import { priceProblems } from "../capacity/capacity";
 import { generatorCatalogProblems } from "../generator/catalog-check";
 import { awsFleetProblems } from "../aws/fleet-problems";
 import { readAwsSettings } from "../aws/settings";
@@ -75,5 +76,5 @@ export function stackProblems(catalog: Catalog, stack: string, root = PROJECT_RO
 /** Every problem of `catalog`: its own lint, the generator's, and each stack's (one line each, file first). */
 export function fleetLintProblems(catalog: Catalog, stacks: readonly string[] = listStacks(), root = PROJECT_ROOT): string[] {
     const inFile = (problem: string) => `${catalog.file}: ${problem}`;
-    return [...lintProblems(catalog).map(inFile), ...generatorCatalogProblems(catalog).map(inFile), ...stacks.flatMap((stack) => stackProblems(catalog, stack, root))];
+    return [...lintProblems(catalog).map(inFile), ...generatorCatalogProblems(catalog).map(inFile), ...priceProblems(catalog).map(inFile), ...stacks.flatMap((stack) => stackProblems(catalog, stack, root))];
 }

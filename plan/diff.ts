@@ -1,9 +1,13 @@
 /**
- * `npm run plan:diff -- BASE.json HEAD.json`: what a change does to the fleet, as Markdown for the
- * pull request's job summary. Both files are `npm run plan -- --json` output (all stacks).
+ * `npm run plan:diff -- BASE.json HEAD.json [--capacity BASE-CAPACITY.json HEAD-CAPACITY.json]`:
+ * what a change does to the fleet, as Markdown for the pull request's job summary. Both plans are
+ * `npm run plan -- --json` output (all stacks); the capacity files, `npm run catalog -- capacity
+ * --json` of each side, add how the change moves the capacity and cost at full scale.
  */
 import * as fs from "fs";
 import { keptTemplateRules, replacementEffect } from "../aws/stack-template";
+import type { FleetCapacity } from "../capacity/capacity";
+import { capacityDiffMarkdown } from "../capacity/report";
 
 /** A resource as `npm run plan -- --json` prints it. */
 export interface PlannedResource {
@@ -87,9 +91,10 @@ export function diffPlans(base: PlanDocument, head: PlanDocument): StackDiff[] {
     });
 }
 
-/** The diff as Markdown. */
-export function diffMarkdown(diffs: StackDiff[]): string {
+/** The diff as Markdown; `capacity` (base and head capacity views) adds how the totals move. */
+export function diffMarkdown(diffs: StackDiff[], capacity?: { base: FleetCapacity | undefined; head: FleetCapacity }): string {
     const lines = ["## Offline plan: what this change does to the fleet", ""];
+    if (capacity) lines.push(...capacityDiffMarkdown(capacity.base, capacity.head));
     const replacing = diffs.flatMap((diff) => diff.changed.flatMap((entry) => entry.effects.map((effect) => `${diff.stack}: ${effect}`)));
     if (replacing.length > 0) lines.push(`> :warning: ${replacing.length} change(s) replace an autoscaling group and cancel the jobs running on it (listed below).`, "");
     for (const diff of diffs) {
@@ -112,14 +117,25 @@ function readPlan(file: string): PlanDocument {
     return Array.isArray(document) ? { stack: document } : document;
 }
 
+/** A capacity view (`catalog -- capacity --json`); an empty or absent base (a branch without the view) is undefined. */
+export function readCapacity(file: string): FleetCapacity | undefined {
+    const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim() : "";
+    if (text === "" || text === "{}") return undefined;
+    const document = JSON.parse(text) as FleetCapacity;
+    if (!Array.isArray(document.queues) || !Array.isArray(document.totals)) throw new Error(`${file}: not a capacity view (npm run catalog -- capacity --json)`);
+    return document;
+}
+
 if (require.main === module) {
-    const [baseFile, headFile] = process.argv.slice(2);
-    if (!baseFile || !headFile) {
-        process.stderr.write("usage: npm run plan:diff -- BASE.json HEAD.json\n");
+    const [baseFile, headFile, flag, baseCapacity, headCapacity, ...extra] = process.argv.slice(2);
+    if (!baseFile || !headFile || (flag !== undefined && (flag !== "--capacity" || !baseCapacity || !headCapacity)) || extra.length > 0) {
+        process.stderr.write("usage: npm run plan:diff -- BASE.json HEAD.json [--capacity BASE-CAPACITY.json HEAD-CAPACITY.json]\n");
         process.exitCode = 2;
     } else {
         try {
-            process.stdout.write(`${diffMarkdown(diffPlans(readPlan(baseFile), readPlan(headFile)))}\n`);
+            const head = flag ? readCapacity(headCapacity) : undefined;
+            const capacity = head ? { base: readCapacity(baseCapacity), head } : undefined;
+            process.stdout.write(`${diffMarkdown(diffPlans(readPlan(baseFile), readPlan(headFile)), capacity)}\n`);
         } catch (error) {
             process.stderr.write(`error: ${(error as Error).message.split("\n")[0]}\n`);
             process.exitCode = 2;

@@ -54,6 +54,8 @@ const KEYS_BY_TYPE: Record<string, string[]> = {
     "gcp:secretmanager/secretVersion:SecretVersion": ["secretData"],
     "gcp:artifactregistry/repository:Repository": ["repositoryId", "location", "format", "cleanupPolicies"],
     "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember": ["repository", "role", "member"],
+    "gcp:cloudrunv2/service:Service": ["name", "location", "template.containers.0.image", "template.serviceAccount"],
+    "gcp:storage/bucket:Bucket": ["name", "location", "lifecycleRules"],
     "kubernetes:core/v1:Namespace": ["metadata.name"],
     "kubernetes:core/v1:Secret": ["metadata.name", "metadata.namespace", "stringData"],
     "kubernetes:scheduling.k8s.io/v1:PriorityClass": ["metadata.name", "value"],

@@ -44,6 +44,7 @@ export const gcpOutputs: Record<string, OutputMock> = {
     "gcp:compute/address:Address": (name, inputs) => ({ address: "198.51.100.7" }),
     "gcp:compute/instance:Instance": (name, inputs) => ({ instanceId: "1000000000000000001" }),
     "gcp:storage/bucket:Bucket": (name, inputs) => ({ name: inputs.name ?? name, url: `gs://${inputs.name ?? name}` }),
+    "gcp:cloudrunv2/service:Service": (name, inputs) => ({ name: inputs.name ?? name, uri: `https://${inputs.name ?? name}-mock-uc.a.run.app` }),
     "tls:index/privateKey:PrivateKey": () => ({
         publicKeyOpenssh: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockPublicKeyOfTheTpuWorkersMockMockMock\n",
         privateKeyOpenssh: MOCK_PRIVATE_KEY,

@@ -348,7 +348,7 @@ describe("GCP adoption (gcp-prod)", function () {
 
         it("follows the live inventory an operator gives instead of upstream's account", () => {
             const result = adopt(plan, [], gcpAdoption("gcp-prod", { kubernetesInventory: { a100: ["namespace/buildkite"] } }));
-            const outside = result.report.adopted.filter((a) => a.terraform === null);
+            const outside = result.report.adopted.filter((a) => a.terraform === null && a.type.startsWith("kubernetes:"));
             assert.deepEqual(outside.map((a) => [a.name, a.id]), [["agent-stack-a100-namespace", "buildkite"]]);
             assert.ok(result.report.created.some((c) => c.name === "agent-stack-a100-hf-token-secret"));
             assert.ok(Object.keys(DEFAULT_KUBERNETES_INVENTORY).includes("gke-vllm-ci-test-cluster"));

@@ -73,8 +73,8 @@ describe("gcp-prod program", () => {
             for (const r of run.resources.filter((x) => x.type.startsWith("gcp:"))) {
                 const provider = providers.get(r.provider!)!;
                 assert.ok(provider, `${r.name}: provider ${r.provider}`);
-                // A secret version or a bucket's cache belongs to its parent, which names the project.
-                if (["gcp:secretmanager/secretVersion:SecretVersion", "gcp:storage/anywhereCache:AnywhereCache"].includes(r.type)) continue;
+                // A secret version, a bucket's cache or grant belongs to its parent, which names the project.
+                if (["gcp:secretmanager/secretVersion:SecretVersion", "gcp:storage/anywhereCache:AnywhereCache", "gcp:storage/bucketIAMMember:BucketIAMMember"].includes(r.type)) continue;
                 assert.ok(projects.includes(r.inputs.project as string), `${r.type} ${r.name} names its project`);
                 if (!["gcp:secretmanager/secretIamMember:SecretIamMember"].includes(r.type)) assert.equal(provider.project, r.inputs.project, `${r.type} ${r.name} goes through its project's provider`);
             }

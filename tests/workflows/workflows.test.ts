@@ -92,6 +92,8 @@ describe("GitHub workflows", () => {
         assert.match(runs(workflow.jobs.test), /^bash \.ci\/run$/m);
         assert.match(runs(workflow.jobs["plan-diff"]), /npm run -s plan -- --json/);
         assert.match(runs(workflow.jobs["plan-diff"]), /plan:diff .*GITHUB_STEP_SUMMARY/);
+        assert.match(runs(workflow.jobs["plan-diff"]), /plan:diff .* --capacity "\$RUNNER_TEMP\/capacity-base\.json" "\$RUNNER_TEMP\/capacity-head\.json"/);
+        assert.match(runs(workflow.jobs["plan-diff"]), /npm run -s catalog -- capacity --json > "\$RUNNER_TEMP\/capacity-head\.json"/);
         const notice = workflow.jobs["cloud-preview-skipped"];
         assert.equal(notice.if, "github.event.pull_request.head.repo.full_name != github.repository");
         assert.match(runs(notice), /::notice title=Cloud preview skipped::/);
