@@ -13,7 +13,7 @@
  * revoked by hand once the agents run on the new one.
  */
 import type { RecordedResource } from "../plan/harness";
-import type { AdoptionContext, Explanation, ExistingOutsideTerraform, StackAdoption } from "./engine";
+import type { AdoptionContext, Explanation, ExistingOutsideTerraform, FieldChange, StackAdoption } from "./engine";
 
 const CLUSTER = "buildkite:Cluster/cluster:Cluster";
 const QUEUE = "buildkite:Cluster/clusterQueue:ClusterQueue";
@@ -144,15 +144,28 @@ function livePipelineOf(inventory: BuildkiteInventory, pipeline: RecordedResourc
     return organization === undefined ? undefined : inventory[organization]?.pipelines.find((live) => live.slug === pipeline.inputs.slug);
 }
 
-/** What the first `up` changes on an adopted pipeline, in words (the inventory's fields only). */
-function pipelineChanges(live: LivePipeline, pipeline: RecordedResource, inventory: BuildkiteInventory, context: AdoptionContext): string[] {
-    const changes: string[] = [];
-    if (live.repository !== undefined && live.repository !== pipeline.inputs.repository) changes.push(`repository ${live.repository} -> ${String(pipeline.inputs.repository)}`);
-    if (live.defaultBranch !== undefined && live.defaultBranch !== pipeline.inputs.defaultBranch) changes.push(`default branch ${live.defaultBranch} -> ${String(pipeline.inputs.defaultBranch)}`);
+/**
+ * What the first `up` changes on an adopted pipeline (the inventory's fields only), as the
+ * engine's field changes. The versioned steps are the point of the stack (explained below); a
+ * repository, default branch or cluster that differs from the live one is left unexplained on
+ * purpose, so that `--strict` stops: moving a pipeline to another cluster strands its jobs (they
+ * run only on that cluster's agents) until the catalog puts its queues where the live agents are.
+ */
+function pipelineChanges(live: LivePipeline, pipeline: RecordedResource, inventory: BuildkiteInventory, context: AdoptionContext): FieldChange[] {
+    const changes: FieldChange[] = [];
+    if (live.repository !== undefined && live.repository !== pipeline.inputs.repository) changes.push({ field: "repository", terraform: live.repository, program: pipeline.inputs.repository });
+    if (live.defaultBranch !== undefined && live.defaultBranch !== pipeline.inputs.defaultBranch) changes.push({ field: "defaultBranch", terraform: live.defaultBranch, program: pipeline.inputs.defaultBranch });
     const programCluster = context.plan.find((r) => r.type === CLUSTER && `${r.name}-id` === pipeline.rawInputs.clusterId);
     const liveCluster = programCluster ? liveClusterOf(inventory, programCluster, context) : undefined;
-    if (liveCluster && live.clusterId !== liveCluster.id) changes.push(`cluster ${live.clusterId ?? "(none)"} -> ${liveCluster.name}`);
-    changes.push("steps: the versioned steps of buildkite/pipelines.ts replace those set in the web UI");
+    if (liveCluster && live.clusterId !== liveCluster.id) {
+        changes.push({
+            field: "clusterId",
+            terraform: live.clusterId ?? null,
+            program: liveCluster.id,
+            effect: `moves the pipeline to cluster ${liveCluster.name}: its jobs then run only on that cluster's agents`,
+        });
+    }
+    changes.push({ field: "steps", terraform: "(set in the web UI)", program: "(buildkite/pipelines.ts)" });
     return changes;
 }
 
@@ -170,7 +183,7 @@ function existingInBuildkite(inventory: BuildkiteInventory) {
         }
         if (resource.type === PIPELINE) {
             const live = livePipelineOf(inventory, resource, context);
-            return live ? { id: live.id, reason: `live pipeline ${live.slug}; the first up changes: ${pipelineChanges(live, resource, inventory, context).join("; ")}` } : undefined;
+            return live ? { id: live.id, reason: `live pipeline ${live.slug}`, changes: pipelineChanges(live, resource, inventory, context) } : undefined;
         }
         if (resource.type === SCHEDULE) {
             const pipeline = context.plan.find((r) => r.type === PIPELINE && `${r.name}-id` === resource.rawInputs.pipelineId);
@@ -242,6 +255,6 @@ export function buildkiteAdoption(stack: string, inventory: BuildkiteInventory):
         existingOutsideTerraform: existingInBuildkite(inventory),
         created: [...tokenExplanations(inventory), ...CREATED],
         leftInTerraform: [],
-        differences: [],
+        differences: [{ type: PIPELINE, field: "steps", reason: "the versioned steps of buildkite/pipelines.ts replace those set in the web UI: the bootstrap step is reviewed in pull requests" }],
     };
 }

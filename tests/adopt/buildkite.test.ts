@@ -31,7 +31,12 @@ describe("adopt buildkite-prod", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "adopt-buildkite-"));
     let result: { code: number; stdout: string; stderr: string };
     let importFile: { nameTable: Record<string, string>; resources: { type: string; name: string; logicalName?: string; id?: string; provider?: string; component?: boolean }[] };
-    let report: { adopted: { type: string; name: string; id: string; reason?: string }[]; created: { type: string; name: string; reason: string }[]; unexplained: string[] };
+    let report: {
+        adopted: { type: string; name: string; id: string; reason?: string }[];
+        created: { type: string; name: string; reason: string }[];
+        differences: { name: string; field: string; reason: string }[];
+        unexplained: string[];
+    };
     before(async () => {
         result = await run(["buildkite-prod", "--live-inventory", FIXTURE, "--out", dir, "--strict"]);
         importFile = JSON.parse(fs.readFileSync(path.join(dir, "buildkite-prod.import.json"), "utf8"));
@@ -75,21 +80,25 @@ describe("adopt buildkite-prod", () => {
         }
         const schedule = importFile.resources.find((r) => r.type === "buildkite:Pipeline/schedule:Schedule");
         assert.ok(schedule?.id, "the schedule is adopted, not created a second time");
-        const ci = report.adopted.find((a) => a.name === "pipeline-ci")!;
-        assert.match(ci.reason!, /steps: the versioned steps/);
+        const steps = report.differences.find((d) => d.name === "pipeline-ci" && d.field === "steps")!;
+        assert.match(steps.reason, /the versioned steps of buildkite\/pipelines.ts replace those set in the web UI/);
         assert.equal(entry("buildkite:Pipeline/pipeline:Pipeline", "perf-eval"), undefined);
     });
 
-    it("names a pipeline's cluster change, when the live pipeline is elsewhere", async () => {
+    it("stops --strict on a pipeline that would move to another cluster (its jobs would be stranded)", async () => {
         const moved = inventoryJson();
         const edges = moved.vllm.data.organization.pipelines.edges as { node: { slug: string; cluster: { id: string } | null } }[];
         edges.find((e) => e.node.slug === "ci")!.node.cluster = null;
         const file = path.join(dir, "moved.json");
         fs.writeFileSync(file, JSON.stringify(moved));
-        const other = await run(["buildkite-prod", "--live-inventory", file, "--out", path.join(dir, "moved")]);
-        assert.equal(other.code, 0, other.stderr);
-        const adopted = JSON.parse(fs.readFileSync(path.join(dir, "moved", "buildkite-prod.adoption.json"), "utf8")).adopted as { name: string; reason?: string }[];
-        assert.match(adopted.find((a) => a.name === "pipeline-ci")!.reason!, /cluster \(none\) -> perf_benchmark/);
+        const other = await run(["buildkite-prod", "--live-inventory", file, "--out", path.join(dir, "moved"), "--strict"]);
+        assert.equal(other.code, 1, other.stderr);
+        const moved_ = JSON.parse(fs.readFileSync(path.join(dir, "moved", "buildkite-prod.adoption.json"), "utf8")) as {
+            unexplained: string[];
+            differences: { name: string; field: string; effect?: string }[];
+        };
+        assert.deepEqual(moved_.unexplained.filter((line) => /pipeline-ci/.test(line)).map((line) => line.replace(/ clusterId: .*/, " clusterId")), ["difference buildkite:Pipeline/pipeline:Pipeline::pipeline-ci clusterId"]);
+        assert.match(moved_.differences.find((d) => d.name === "pipeline-ci" && d.field === "clusterId")!.effect!, /moves the pipeline to cluster perf_benchmark/);
     });
 
     it("creates every agent token (none can be imported) and lists the live tokens to revoke", () => {
