@@ -30,8 +30,9 @@ export interface UsageStatsEndpointArgs {
     readonly region: string;
     /** The bucket the reports are written to (the live `vllm-usage-stats`: adopted, protected, kept on delete). */
     readonly bucketName: string;
-    /** The bucket's location and default storage class when it is created; an adopted bucket keeps its own (`ADOPTED_BUCKET_FIELDS`). */
+    /** The bucket's location when it is created; an adopted bucket keeps its own (`ADOPTED_BUCKET_FIELDS`). */
     readonly bucketLocation: string;
+    /** The bucket's default storage class when it is created; an adopted bucket keeps its own. */
     readonly bucketStorageClass: string;
     /** Objects move to Nearline this many days after they are written (the bucket's lifecycle rule). */
     readonly nearlineAfterDays: number;
