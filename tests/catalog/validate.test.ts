@@ -11,22 +11,25 @@ machineTypes:
   g6.4xlarge: { accelerator: nvidia-l4, count: 1 }
   g2-standard-12: { accelerator: nvidia-l4, count: 1 }
   v6e-1: { accelerator: tpu-v6e, count: 1 }
+  n2-highmem-4: {}
 buildkiteOrganizations:
-  main: { default: true }
+  main: { default: true, gcpSecrets: { project: proj-one, hfToken: hf } }
   other: {}
 gcpProjects:
   proj-one: {}
 buildkiteClusters:
   ci: { ssmTokenParameter: /bk_ci, gcpSecretId: bk-ci }
   aws_only: { ssmTokenParameter: /bk_aws }
-  elsewhere: { organization: other, gcpSecretId: bk-other }
+  elsewhere: { organization: other, gcpSecretId: bk-other, metricsExporter: { project: proj-one, zone: us-central1-b, name: m, machineType: e2-micro, image: i, version: 5.5.0 } }
 gkeClusters:
-  standard: { region: us-central1, zones: [us-central1-a] }
+  standard: { region: us-central1, zones: [us-central1-a], project: proj-one }
   auto: { region: us-central1, zones: [], autopilot: true }
 defaults:
   aws: { region: us-west-2, cluster: ci, stage: premerge, scale: { min: 0, max: 2 } }
   gke: { stage: premerge, cluster: ci, reachedBy: name }
   tpu: { stage: premerge, cluster: ci, reachedBy: name }
+  gce: { stage: premerge, cluster: ci, reachedBy: name }
+  k8s: { stage: premerge, cluster: ci, reachedBy: name }
   external: { stage: any }
 queues:
   - { name: cpu, provider: aws, machine: { type: r6in.large } }
@@ -35,6 +38,9 @@ queues:
   - { name: l4, provider: gke, machine: { type: g2-standard-12 }, scale: { min: 0, max: 1 }, gke: { clusters: [standard] } }
   - { name: tpu, provider: tpu, machine: { type: v6e-1 }, tpu: { acceleratorType: v6e-1, runtimeVersion: r, groups: [{ project: proj-one, zone: us-east5-b, count: 1, vmName: "t-{index}" }] } }
   - { name: tpu, provider: tpu, cluster: elsewhere, machine: { type: v6e-1 }, tpu: { acceleratorType: v6e-1, runtimeVersion: r, groups: [{ project: proj-one, zone: us-east5-b, count: 1, vmName: "o-{index}" }] } }
+  - { name: group, provider: gce, machine: { type: n2-highmem-4 }, scale: { min: 1, max: 1 }, gce: { region: us-central1, project: proj-one, group: { name: g, baseInstanceName: gi, templatePrefix: gt-, zones: [us-central1-a] } } }
+  - { name: fixed, provider: gce, machine: { type: n2-highmem-4 }, gce: { image: i, instances: [{ project: proj-one, zone: us-east5-b, count: 2, name: "f-{index}" }] } }
+  - { name: pods, provider: k8s, k8s: { cluster: partner-cluster } }
   - { name: partner, provider: external }
 devices:
   default: { plugin: docker, template: default }
@@ -53,6 +59,7 @@ const problemsWith = (edit: (catalog: Catalog) => void): string[] => {
     return catalogProblems(catalog);
 };
 const aws = (catalog: Catalog, name: string) => queuesOf(catalog, "aws").find((q) => q.name === name)!;
+const gce = (catalog: Catalog, name: string) => queuesOf(catalog, "gce").find((q) => q.name === name)!;
 
 describe("catalog checks across entries", () => {
     it("find nothing in a coherent catalog", () => {
@@ -83,6 +90,28 @@ describe("catalog checks across entries", () => {
         ["a rollout to an unknown queue", (c) => (aws(c, "builder").aws!.rollsAmiTo = ["gpv"]), ['queue "builder": field aws.rollsAmiTo: unknown queue "gpv" (did you mean "gpu"?)']],
         ["a rollout to a queue without an AMI parameter", (c) => (aws(c, "builder").aws!.rollsAmiTo = ["cpu"]), ['queue "builder": field aws.rollsAmiTo: queue "cpu" does not boot from an AMI parameter']],
         ["a rollout to a queue of another provider", (c) => (aws(c, "builder").aws!.rollsAmiTo = ["tpu"]), ['queue "builder": field aws.rollsAmiTo: queue "tpu" does not boot from an AMI parameter']],
+        ["a builder group in an undeclared project", (c) => (gce(c, "group").gce.project = "proj-onr"), ['queue "group": field gce.project: project "proj-onr" is not in gcpProjects (did you mean "proj-one"?)']],
+        ["fixed VMs in an undeclared project", (c) => (gce(c, "fixed").gce.instances![0].project = "proj-onx"), ['queue "fixed": field gce.instances[0].project: project "proj-onx" is not in gcpProjects (did you mean "proj-one"?)']],
+        ["fixed VMs with a scale", (c) => (gce(c, "fixed").scale = { min: 1, max: 2 }), ['queue "fixed": field gce.instances: fixed VMs take no group or scale (their number is each entry\'s count)']],
+        ["fixed VMs with a group", (c) => (gce(c, "fixed").gce.group = structuredClone(gce(c, "group").gce.group)), ['queue "fixed": field gce.instances: fixed VMs take no group or scale (their number is each entry\'s count)']],
+        ["a builder group without a scale", (c) => delete gce(c, "group").scale, ['queue "group": field scale: a managed instance group needs scale.min and scale.max']],
+        ["a builder group without a region", (c) => delete gce(c, "group").gce.region, ['queue "group": field gce.region: a managed instance group needs its region']],
+        ["projects unchecked when the catalog declares none", (c) => {
+            c.gcpProjects = {};
+            gce(c, "group").gce.project = "anything";
+        }, []],
+        ["an exporter in an undeclared project", (c) => (c.buildkiteClusters.elsewhere.metricsExporter!.project = "proj-onr"), ['buildkiteClusters "elsewhere": field metricsExporter.project: project "proj-onr" is not in gcpProjects (did you mean "proj-one"?)']],
+        ["an organization's secrets in an undeclared project", (c) => (c.buildkiteOrganizations.main.gcpSecrets!.project = "proj-onr"), ['buildkiteOrganizations "main": field gcpSecrets.project: project "proj-onr" is not in gcpProjects (did you mean "proj-one"?)']],
+        ["a GKE cluster in an undeclared project", (c) => (c.gkeClusters.standard.project = "proj-onr"), ['gkeClusters "standard": field project: project "proj-onr" is not in gcpProjects (did you mean "proj-one"?)']],
+        ["a single organization without a default (fine)", (c) => {
+            delete c.buildkiteOrganizations.main.default;
+            delete c.buildkiteOrganizations.other;
+            delete c.buildkiteClusters.elsewhere;
+            c.queues = c.queues.filter((q) => q.cluster !== "elsewhere");
+        }, []],
+        ["a GCE queue on a cluster without secret", (c) => (gce(c, "group").cluster = "aws_only"), ['queue "group": field cluster: Buildkite cluster "aws_only" has no gcpSecretId, which gce agents read their token from']],
+        ["a k8s queue on a cluster without secret", (c) => (queuesOf(c, "k8s")[0].cluster = "aws_only"), ['queue "pods": field cluster: Buildkite cluster "aws_only" has no gcpSecretId, which k8s agents read their token from']],
+        ["a GKE queue on a cluster without secret", (c) => (queuesOf(c, "gke")[0].cluster = "aws_only"), ['queue "l4": field cluster: Buildkite cluster "aws_only" has no gcpSecretId, which gke agents read their token from']],
         ["a docker device without its template", (c) => delete c.devices.cpu.template, ['device "cpu": missing field "template"']],
         ["an AMD device without its GPU count", (c) => delete c.devices.mi.amdGpus, ['device "mi": missing field "amdGpus"']],
         ["a GPU count on a docker device", (c) => (c.devices.cpu.amdGpus = 1), ['device "cpu": field amdGpus: only allowed with plugin amd']],
