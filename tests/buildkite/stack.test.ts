@@ -66,6 +66,8 @@ describe("buildkite-prod stack", () => {
             const tokens = ofType(run, TOKEN).filter((token) => clusterOfResource(token) === clusterResourceName(key));
             assert.equal(tokens.length, 1, `${key}: one agent token`);
             assert.equal(tokens[0].rawInputs.clusterId, `${cluster.name}-id`);
+            // A rotation must not revoke the old token before gcp-prod has copied the new one into the controllers' Secrets.
+            assert.equal(tokens[0].retainOnDelete, true, `${key}: the old token survives its replacement`);
         }
     });
 
