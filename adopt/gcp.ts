@@ -378,6 +378,7 @@ const CREATED: readonly Explanation[] = [
     { type: "gcp:cloudrunv2/serviceIamMember:ServiceIamMember", reason: "anyone may post usage reports, as vLLM installations do without credentials (upstream's endpoint is public too)" },
     { type: "gcp:serviceaccount/account:Account", name: /usage-stats/, reason: "the usage-stats endpoint's own account instead of the project's default compute account (editor on the project)" },
     { type: "gcp:storage/bucketIAMMember:BucketIAMMember", reason: "the usage-stats endpoint may create objects in its bucket, nothing else" },
+    { type: "gcp:projects/service:Service", name: /usage-stats-run-api$/, reason: "enables the Cloud Run API for the usage-stats service (a no-op where it is on; never disabled on delete)" },
     { type: "kubernetes:helm.sh/v3:Release", name: /^agent-stack-.*-agent-stack-k8s$/, reason: "the old single release, declared for the cut-over; not on this context's inventory" },
     { type: "kubernetes:helm.sh/v3:Release", reason: "one agent-stack-k8s controller per queue and cluster, with an id of its own (the old single release served every queue)" },
     { type: "kubernetes:core/v1:Secret", name: /bk-agent-token-/, reason: "the controllers' agent token, written by the program from the Buildkite cluster's Secret Manager secret (there was none: the old release kept its token in its own secret)" },

@@ -38,7 +38,11 @@ const text = (description: string) => Type.String({ minLength: 1, description })
 export const MachineTypeSchema = Type.Object(
     {
         accelerator: Type.Optional(text("Accelerator model, for example `nvidia-l4`; absent for CPU-only machines.")),
-        count: Type.Optional(positiveInteger("Number of accelerators on one machine.")),
+        count: Type.Optional(
+            positiveInteger(
+                "Number of accelerators on one machine. For a TPU type, the number in its accelerator type's name: chips for v5e and v6e, TensorCores for v7x (2 per chip: tpu7x-8 is 8, 4 chips on 1 host). Chips and hosts per slice are derived from the name (gcp/accelerators.ts tpuShape), not from this count.",
+            ),
+        ),
         arch: Type.Optional(oneOf(["x86_64", "arm64"] as const, "CPU architecture, `x86_64` unless stated.")),
     },
     { ...closed, description: "A machine type the fleet uses, with the accelerators it carries." },

@@ -24,7 +24,8 @@ import { readGcpSettings, type GcpSettings } from "./settings";
 import type { GcpFleetLayout } from "./layout";
 import { TpuAgentPool } from "./tpu-agent-pool";
 import { UsageStatsEndpoint } from "./usage-stats";
-import { USAGE_STATS, VECTOR_IMAGE, vectorConfigText } from "./usage-stats-config";
+import { USAGE_STATS, usageStatsProblems, VECTOR_IMAGE, vectorConfigText } from "./usage-stats-config";
+import { ProblemsError } from "../lib/problems";
 
 export { gcpFleetProblems, gkeManagedClusters, layoutGcpFleet, REGISTRY_REGION } from "./layout";
 export { readGcpSettings } from "./settings";
@@ -49,7 +50,11 @@ export interface GcpFleet {
 /** The stack's settings and layout, before any resource: throws every problem at once (`ProblemsError`). */
 export function planGcpStack(catalog: Catalog, stackFile: string): { settings: GcpSettings; layout: GcpFleetLayout } {
     const settings = readGcpSettings((key) => pulumi.runtime.getConfig(`ci:${key}`), stackFile);
-    return { settings, layout: layoutGcpFleet(catalog, settings, stackFile) };
+    const layout = layoutGcpFleet(catalog, settings, stackFile);
+    // The endpoint's Vector configuration and image: a broken file stops the preview, not the first report.
+    const usageStats = usageStatsProblems();
+    if (usageStats.length > 0) throw new ProblemsError(usageStats);
+    return { settings, layout };
 }
 
 /** Builds every GCP queue of the catalog and what they need, from a checked plan (`planGcpStack`). */
@@ -149,6 +154,8 @@ export function buildGcpFleet(catalog: Catalog, settings: GcpSettings, layout: G
             project: usageStatsProject,
             region: USAGE_STATS.region,
             bucketName: USAGE_STATS.bucket,
+            bucketLocation: USAGE_STATS.bucketLocation,
+            bucketStorageClass: USAGE_STATS.bucketStorageClass,
             nearlineAfterDays: USAGE_STATS.nearlineAfterDays,
             serviceName: USAGE_STATS.service,
             accountId: USAGE_STATS.accountId,

@@ -297,6 +297,13 @@ export function planGcpFleet(catalog: Catalog, settings: GcpSettings, stackFile:
         const { tpu } = queue;
         const shape = tpuShape(tpu.acceleratorType);
         if (!shape) fail(`${where}: field tpu.acceleratorType: unknown TPU type "${tpu.acceleratorType}" (known: v5litepod-N, v6e-N, tpu7x-N)`);
+        // A TPU machine type's count is what its accelerator type's name counts (v7x: TensorCores,
+        // 2 per chip); chips per slice come from tpuShape alone (the capacity view prices those).
+        const declared = catalog.machineTypes[queue.machine.type]?.count;
+        if (shape && declared !== undefined && declared !== shape.units) {
+            const units = shape.units === shape.chips ? "chips" : `TensorCores = ${shape.chips} chips`;
+            fail(`${where}: field machine.type: machineTypes "${queue.machine.type}" counts ${declared}, but tpu.acceleratorType ${tpu.acceleratorType} is ${shape.units} ${units} per slice (count is the number in the accelerator type's name)`);
+        }
         const resourceName = queueResourceName(catalog, queue);
         const secrets = secretsOf(queue, where);
         return tpu.groups.map((group, groupIndex): TpuGroupLayout => {

@@ -32,6 +32,14 @@ export const USAGE_STATS = {
     bucket: "vllm-usage-stats",
     /** Where upstream's service runs (its run.app host ends in `-uc`). */
     region: "us-central1",
+    /**
+     * Location and default storage class the bucket gets when this program creates it (a new
+     * project). Not the live bucket's (unknown here: made by hand, in no state): the adopted bucket
+     * keeps its own location, storage class and project (`ADOPTED_BUCKET_FIELDS`), which GCS cannot
+     * change without a new bucket. Check them before the import (README, usage statistics).
+     */
+    bucketLocation: "US-CENTRAL1",
+    bucketStorageClass: "STANDARD",
     /** The Cloud Run service: a new one beside upstream's hand-deployed service (see the README's cut-over). */
     service: "vllm-usage-stats",
     /** The service's own account: it may only create objects in the bucket. */
@@ -80,6 +88,23 @@ export function imagePinProblem(image: string): string | undefined {
     const tag = /:([^:/@]+)$/.exec(image)?.[1];
     if (tag && /^[0-9]+\.[0-9]+\.[0-9]+(-[a-z]+)?$/.test(tag)) return undefined;
     return `image ${image}: not pinned (use an exact release tag like 0.49.0-alpine, or @sha256:<digest>)`;
+}
+
+/**
+ * Every problem of the endpoint's own inputs, one line each: the repository's Vector configuration
+ * (`file`, named relative to `root`) and the image pin. The program and the lint both run it, so a
+ * broken vector.yaml stops the preview, not the first request.
+ */
+export function usageStatsProblems(file: string = VECTOR_CONFIG_FILE, image: string = VECTOR_IMAGE, root: string = path.join(__dirname, "..")): string[] {
+    const shown = path.relative(root, file);
+    let text: string;
+    try {
+        text = vectorConfigText(file);
+    } catch (error) {
+        return [`${shown}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`];
+    }
+    const pin = imagePinProblem(image);
+    return [...vectorConfigProblems(text, shown), ...(pin ? [`gcp/usage-stats-config.ts: VECTOR_IMAGE: ${pin}`] : [])];
 }
 
 type Component = { type?: unknown; inputs?: unknown; [key: string]: unknown };

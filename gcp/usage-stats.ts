@@ -13,6 +13,15 @@ import { USAGE_STATS_PORT, usageStatsCommand, usageStatsEnvironment } from "./us
 export const USAGE_STATS_WRITER_ROLE = "roles/storage.objectCreator";
 /** Who may call the service when it is public: anyone, as vLLM installations report without credentials. */
 export const PUBLIC_INVOKER = { role: "roles/run.invoker", member: "allUsers" } as const;
+/**
+ * The bucket's fields the program adopts from the live bucket rather than owns: GCS cannot change
+ * a bucket's project or location in place (the provider would replace it, which `protect` refuses:
+ * the first `up` after the import would fail), and its default storage class is the live one's
+ * choice. The program's values apply only when it creates the bucket.
+ */
+export const ADOPTED_BUCKET_FIELDS = ["project", "location", "storageClass"];
+/** The Cloud Run API, enabled in the service's project (a no-op where it is on; never disabled by this program). */
+export const CLOUD_RUN_API = "run.googleapis.com";
 
 export interface UsageStatsEndpointArgs {
     /** Project of the service, its account and the bucket. */
@@ -21,6 +30,10 @@ export interface UsageStatsEndpointArgs {
     readonly region: string;
     /** The bucket the reports are written to (the live `vllm-usage-stats`: adopted, protected, kept on delete). */
     readonly bucketName: string;
+    /** The bucket's location when it is created; an adopted bucket keeps its own (`ADOPTED_BUCKET_FIELDS`). */
+    readonly bucketLocation: string;
+    /** The bucket's default storage class when it is created; an adopted bucket keeps its own. */
+    readonly bucketStorageClass: string;
     /** Objects move to Nearline this many days after they are written (the bucket's lifecycle rule). */
     readonly nearlineAfterDays: number;
     /** Name of the Cloud Run service. */
@@ -52,19 +65,21 @@ export class UsageStatsEndpoint extends pulumi.ComponentResource {
             {
                 name: args.bucketName,
                 project: args.project,
-                location: args.region.toUpperCase(),
+                location: args.bucketLocation,
+                storageClass: args.bucketStorageClass,
                 forceDestroy: false,
                 // Usage data is never public, whatever a later grant says.
                 publicAccessPrevention: "enforced",
                 lifecycleRules: [
                     {
-                        condition: { age: args.nearlineAfterDays, matchesStorageClasses: ["STANDARD"] },
+                        // A hand-made bucket's objects may carry the legacy classes of STANDARD.
+                        condition: { age: args.nearlineAfterDays, matchesStorageClasses: ["STANDARD", "MULTI_REGIONAL", "REGIONAL"] },
                         action: { type: "SetStorageClass", storageClass: "NEARLINE" },
                     },
                 ],
             },
             // Years of reports: never deleted by a replace or a removed line.
-            { parent: this, protect: true, retainOnDelete: true },
+            { parent: this, protect: true, retainOnDelete: true, ignoreChanges: ADOPTED_BUCKET_FIELDS },
         );
         this.writer = new LeastPrivilegeServiceAccount(
             `${name}-writer`,
@@ -81,6 +96,12 @@ export class UsageStatsEndpoint extends pulumi.ComponentResource {
         new gcp.storage.BucketIAMMember(
             `${name}-writer-creates-objects`,
             { bucket: this.bucket.name, role: USAGE_STATS_WRITER_ROLE, member: this.writer.member },
+            { parent: this },
+        );
+        // A project that never ran Cloud Run has the API off: the service's create would fail.
+        const runApi = new gcp.projects.Service(
+            `${name}-run-api`,
+            { project: args.project, service: CLOUD_RUN_API, disableOnDestroy: false, disableDependentServices: false },
             { parent: this },
         );
         const { commands, args: commandArgs } = usageStatsCommand();
@@ -110,7 +131,7 @@ export class UsageStatsEndpoint extends pulumi.ComponentResource {
                     ],
                 },
             },
-            { parent: this, dependsOn: [this.bucket] },
+            { parent: this, dependsOn: [this.bucket, runApi] },
         );
         if (args.public) {
             new gcp.cloudrunv2.ServiceIamMember(

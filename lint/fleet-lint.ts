@@ -14,6 +14,7 @@ import { readAwsSettings } from "../aws/settings";
 import { checkedStackVersions, keptTemplateRules } from "../aws/stack-template";
 import { gcpFleetProblems, gkeManagedClusters, layoutGcpFleet } from "../gcp/layout";
 import { readGcpSettings } from "../gcp/settings";
+import { usageStatsProblems } from "../gcp/usage-stats-config";
 import { queueAgreementProblems } from "../buildkite/layout";
 import { planBuildkiteStack } from "../buildkite/stack-plan";
 import { agentStackProblems } from "../k8s/layout";
@@ -53,7 +54,7 @@ export function stackProblems(catalog: Catalog, stack: string, root = PROJECT_RO
     } else if (cloud === "gcp") {
         collect(problems, () => {
             const settings = readGcpSettings(read, stackFile);
-            const found = gcpFleetProblems(catalog, settings, stackFile);
+            const found = [...gcpFleetProblems(catalog, settings, stackFile), ...usageStatsProblems()];
             problems.push(...found);
             if (found.length > 0) return;
             const managed = gkeManagedClusters(layoutGcpFleet(catalog, settings, stackFile));

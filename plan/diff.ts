@@ -121,8 +121,13 @@ function readPlan(file: string): PlanDocument {
 export function readCapacity(file: string): FleetCapacity | undefined {
     const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim() : "";
     if (text === "" || text === "{}") return undefined;
-    const document = JSON.parse(text) as FleetCapacity;
-    if (!Array.isArray(document.queues) || !Array.isArray(document.totals)) throw new Error(`${file}: not a capacity view (npm run catalog -- capacity --json)`);
+    let document: FleetCapacity;
+    try {
+        document = JSON.parse(text) as FleetCapacity;
+    } catch (error) {
+        throw new Error(`${file}: not JSON (${(error as Error).message.split("\n")[0]}); a capacity view is npm run -s catalog -- capacity --json`);
+    }
+    if (document === null || typeof document !== "object" || !Array.isArray(document.queues) || !Array.isArray(document.totals)) throw new Error(`${file}: not a capacity view (npm run catalog -- capacity --json)`);
     return document;
 }
 

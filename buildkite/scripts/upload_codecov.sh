@@ -76,6 +76,8 @@ fi
 if [[ "$slug" == "$UPSTREAM_SLUG" && -z "${CODECOV_TOKEN:-}" ]]; then
   skip "CODECOV_TOKEN is not set (needed for ${UPSTREAM_SLUG})"
 fi
+# A fork's upload is tokenless: upstream's token never goes with a report attributed to another repository.
+if [[ "$slug" != "$UPSTREAM_SLUG" ]]; then unset CODECOV_TOKEN; fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/codecov.XXXXXX")"
 trap 'rm -rf "$work"' EXIT

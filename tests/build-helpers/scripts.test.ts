@@ -52,7 +52,7 @@ esac`,
 [[ "$1 $2 $3" == "-m coverage xml" ]] && { echo '<class name="a.py" filename="vllm/a.py">' >coverage.xml; exit 0; }
 exit 1`,
     git: `[[ "$1" == rev-parse ]] && { echo "\${FAKE_PARENT:-1111111111111111111111111111111111111111}"; exit 0; }; exit 1`,
-    codecov: `[[ "\${FAKE_CODECOV:-ok}" == hang ]] && exec sleep 30; [[ "\${FAKE_CODECOV:-ok}" == fail ]] && exit 1; exit 0`,
+    codecov: `printf 'codecov-env\\ttoken=%s\\n' "\${CODECOV_TOKEN:+set}" >>"$FAKE_LOG"; [[ "\${FAKE_CODECOV:-ok}" == hang ]] && exec sleep 30; [[ "\${FAKE_CODECOV:-ok}" == fail ]] && exit 1; exit 0`,
 };
 
 interface Run {
@@ -192,14 +192,16 @@ describe("build helpers (ci-bake.sh, upload_codecov.sh, ci-helper.sh)", function
                 `upload-process -f coverage.xml --git-service github --build 42 --branch main --sha c0ffee --slug vllm-project/vllm --flag kernels_test_a100_2 --name Kernels Test (A100) %2 --dir ${workspace} --disable-search --pr 123`,
             ]);
             assert.doesNotMatch(JSON.stringify(r.calls) + r.stdout + r.stderr, new RegExp(TOKEN));
+            assert.deepEqual(of(r, "codecov-env"), ["token=set"], "the CLI reads the token from its environment");
             assert.ok(fs.existsSync(path.join(workspace, ".coverage.host.1")), "data files are combined in the workspace");
         });
 
         it("a fork's PR uploads to the fork without a token; upstream without one skips", async () => {
             coverage();
-            const fork = await run([CODECOV, "x"], { ...BASE(), BUILDKITE_PULL_REQUEST: "7", BUILDKITE_PULL_REQUEST_REPO: "git@github.com:someone/vllm.git" });
+            const fork = await run([CODECOV, "x"], { ...BASE(), CODECOV_TOKEN: TOKEN, BUILDKITE_PULL_REQUEST: "7", BUILDKITE_PULL_REQUEST_REPO: "git@github.com:someone/vllm.git" });
             assert.equal(fork.status, 0);
             assert.match(of(fork, "codecov")[0], /--slug someone\/vllm /);
+            assert.deepEqual(of(fork, "codecov-env"), ["token="], "upstream's token is not handed to a fork's upload");
             coverage();
             const upstream = await run([CODECOV, "x"], BASE());
             assert.equal(upstream.status, 0);

@@ -220,6 +220,11 @@ describe("capacity view", () => {
         const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "capacity-diff-")), "base.json");
         fs.writeFileSync(file, "{}\n");
         assert.equal(readCapacity(file), undefined, "a base without the view");
+        // A side whose command printed something else (npm's banner, a stack trace) is one line naming the file.
+        fs.writeFileSync(file, "> ci@1.0.0 catalog\n{");
+        assert.throws(() => readCapacity(file), (error: Error) => error.message.startsWith(`${file}: not JSON (`) && !error.message.includes("\n"));
+        fs.writeFileSync(file, "null");
+        assert.throws(() => readCapacity(file), new RegExp(`^Error: ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: not a capacity view`));
         assert.deepEqual(capacityDiffLines(undefined, base)[0], "aws: +16 H100, +10 L4, +$112.50/h at full scale, +17 instances");
     });
 });

@@ -203,6 +203,16 @@ describe("GCP fleet layout from the catalog", () => {
         assert.match(layoutError(catalogWith((c) => (queue(c, "tpu_v5_queue", "tpu").tpu.groups[0].vmName = "vllm-tpu-v5"))), /field tpu.groups\[0\].vmName: 3 VMs need \{index\} in their name/);
     });
 
+    it("holds a TPU machine type's count to its accelerator type's name (v7x counts TensorCores; chips come from the name)", () => {
+        const chips = catalogWith((c) => {
+            c.machineTypes["tpu7x-8"] = { accelerator: "tpu-v7x", count: 4 };
+            queue(c, "tpu_v7x_8_queue", "tpu").machine.count = 4;
+        });
+        assert.match(layoutError(chips), /queue "tpu_v7x_8_queue": field machine.type: machineTypes "tpu7x-8" counts 4, but tpu.acceleratorType tpu7x-8 is 8 TensorCores = 4 chips per slice/);
+        const otherSlice = catalogWith((c) => (queue(c, "tpu_v7x_8_queue", "tpu").tpu.acceleratorType = "tpu7x-16"));
+        assert.match(layoutError(otherSlice), /machineTypes "tpu7x-8" counts 8, but tpu.acceleratorType tpu7x-16 is 16 TensorCores = 8 chips per slice/);
+    });
+
     it("rejects a group in a region the stack does not list", () => {
         assert.match(
             layoutError(catalog, { regions: ["us-central1", "us-west1", "us-east5"] }),

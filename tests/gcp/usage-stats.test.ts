@@ -13,8 +13,10 @@ import { adopt } from "../../adopt/engine";
 import { gcpAdoption } from "../../adopt/gcp";
 import { parseTerraformState } from "../../adopt/terraform-state";
 import { ofType, runWithMocks, type ProgramRun } from "../../plan/harness";
-import { UsageStatsEndpoint, USAGE_STATS_WRITER_ROLE } from "../../gcp/usage-stats";
-import { imagePinProblem, USAGE_STATS, VECTOR_CONFIG_FILE, VECTOR_IMAGE, vectorConfigProblems, vectorConfigText } from "../../gcp/usage-stats-config";
+import { CLOUD_RUN_API, UsageStatsEndpoint, USAGE_STATS_WRITER_ROLE } from "../../gcp/usage-stats";
+import { imagePinProblem, USAGE_STATS, usageStatsProblems, VECTOR_CONFIG_FILE, VECTOR_IMAGE, vectorConfigProblems, vectorConfigText } from "../../gcp/usage-stats-config";
+import * as os from "os";
+import * as path from "path";
 import { sharedFixture } from "../support/fixtures";
 import { sharedPlan } from "../support/plans";
 
@@ -58,6 +60,22 @@ describe("usage-stats endpoint", () => {
         });
     });
 
+    it("the program refuses a broken vector.yaml or a moving image in one line each, naming the file", () => {
+        assert.deepEqual(usageStatsProblems(), []);
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "usage-stats-"));
+        try {
+            const broken = path.join(dir, "vector.yaml");
+            fs.writeFileSync(broken, vectorConfigText().replace("codec: json", "codec: text"));
+            assert.deepEqual(usageStatsProblems(broken, "timberio/vector:latest-alpine", dir), [
+                `vector.yaml: sink "out": field encoding.codec: must be json, not "text"`,
+                "gcp/usage-stats-config.ts: VECTOR_IMAGE: image timberio/vector:latest-alpine: not pinned (use an exact release tag like 0.49.0-alpine, or @sha256:<digest>)",
+            ]);
+            assert.deepEqual(usageStatsProblems(path.join(dir, "missing.yaml"), VECTOR_IMAGE, dir), ["missing.yaml: cannot be read (ENOENT)"]);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     it("accepts only a pinned image: an exact release tag or a digest", () => {
         assert.equal(imagePinProblem(VECTOR_IMAGE), undefined);
         assert.equal(imagePinProblem(`docker.io/timberio/vector@sha256:${"a".repeat(64)}`), undefined);
@@ -76,6 +94,8 @@ describe("usage-stats endpoint", () => {
                         project: "test-project",
                         region: "us-central1",
                         bucketName: "test-usage-bucket",
+                        bucketLocation: "US",
+                        bucketStorageClass: "STANDARD",
                         nearlineAfterDays: 30,
                         serviceName: "test-usage",
                         accountId: "test-usage-writer",
@@ -117,7 +137,22 @@ describe("usage-stats endpoint", () => {
             assert.equal(bucket.protect, true);
             assert.equal(bucket.retainOnDelete, true);
             assert.equal(bucket.inputs.publicAccessPrevention, "enforced");
-            assert.deepEqual(bucket.inputs.lifecycleRules, [{ condition: { age: 30, matchesStorageClasses: ["STANDARD"] }, action: { type: "SetStorageClass", storageClass: "NEARLINE" } }]);
+            assert.deepEqual(bucket.inputs.lifecycleRules, [{ condition: { age: 30, matchesStorageClasses: ["STANDARD", "MULTI_REGIONAL", "REGIONAL"] }, action: { type: "SetStorageClass", storageClass: "NEARLINE" } }]);
+        });
+
+        it("keeps the adopted bucket's project, location and storage class: the first up after the import never replaces it", () => {
+            const [bucket] = of("gcp:storage/bucket:Bucket");
+            // GCS cannot move a bucket: a program value that differs from the live one would replace it, and protect fails the up.
+            assert.deepEqual([...(bucket.ignoreChanges ?? [])].sort(), ["location", "project", "storageClass"]);
+            assert.equal(bucket.inputs.location, "US", "the given location, used only when the bucket is created");
+            assert.equal(bucket.inputs.storageClass, "STANDARD");
+        });
+
+        it("enables the Cloud Run API before the service, and never disables it", () => {
+            const [api] = of("gcp:projects/service:Service");
+            assert.deepEqual([api.inputs.project, api.inputs.service, api.inputs.disableOnDestroy, api.inputs.disableDependentServices], ["test-project", CLOUD_RUN_API, false, false]);
+            const [service] = of("gcp:cloudrunv2/service:Service");
+            assert.ok(service.dependsOn?.includes(api.urn), "the service waits for the API");
         });
 
         it("lets anyone invoke the service, as upstream's endpoint does", () => {
@@ -137,6 +172,10 @@ describe("usage-stats endpoint", () => {
             assert.equal(bucket.inputs.location, USAGE_STATS.region.toUpperCase());
             const services = ofType(plan, "gcp:cloudrunv2/service:Service");
             assert.deepEqual(services.map((s) => (s.inputs.template as any).containers[0].image), [VECTOR_IMAGE]);
+            // The configuration is an input of the service: an edit of vector.yaml is a change (a new revision) in the plan.
+            const env = (services[0].inputs.template as any).containers[0].envs as { name: string; value: string }[];
+            assert.equal(env.find((e) => e.name === USAGE_STATS.configVariable)?.value, vectorConfigText());
+            assert.deepEqual([...(bucket.ignoreChanges ?? [])].sort(), ["location", "project", "storageClass"]);
         });
 
         it("adopts the hand-made bucket (no AlreadyExists on the first up) and explains the rest", () => {
