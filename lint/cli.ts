@@ -14,7 +14,7 @@ import { DEFAULT_CATALOG_PATH, loadCatalog, type Catalog, type Queue } from "../
 import { catalogFileJsonSchema } from "../catalog/model";
 import { problemsOf } from "../lib/problems";
 import { writeFileAtomic } from "../lib/atomic-write";
-import { fleetCapacity, priceProblems } from "../capacity/capacity";
+import { fleetCapacity, priceProblems, type FleetCapacity } from "../capacity/capacity";
 import { capacityTable } from "../capacity/report";
 import { capacityChart } from "../capacity/svg";
 import { readGcpSettings } from "../gcp/settings";
@@ -51,6 +51,15 @@ function report(lines: readonly string[]): void {
     for (const line of lines) process.stderr.write(`error: ${line}\n`);
 }
 
+/** The capacity view of the catalog in `file`, laid out with the GCP stack's settings (pools per cluster, TPU VMs per group). */
+export function catalogCapacity(file: string): { catalog: Catalog; view: FleetCapacity } {
+    const catalog = loadCatalog(file);
+    const stack = listStacks().find((name) => loadStackConfig(name).config["ci:cloud"] === "gcp");
+    if (!stack) throw new Error("no GCP stack (Pulumi.<stack>.yaml with ci:cloud gcp) to lay the GCP queues out with");
+    const config = loadStackConfig(stack).config;
+    return { catalog, view: fleetCapacity(catalog, readGcpSettings((key) => config[`ci:${key}`], `Pulumi.${stack}.yaml`), `Pulumi.${stack}.yaml`) };
+}
+
 /** `capacity [FILE] [--svg OUT] [--json]`: the table (or JSON) on stdout, the chart in OUT, price problems as errors (exit 1). */
 function capacity(args: string[]): number {
     let file = DEFAULT_CATALOG_PATH;
@@ -66,12 +75,7 @@ function capacity(args: string[]): number {
         }
     }
     try {
-        const catalog = loadCatalog(file);
-        // The GCP layout (pools per cluster, TPU VMs per group) needs the GCP stack's settings.
-        const stack = listStacks().find((name) => loadStackConfig(name).config["ci:cloud"] === "gcp");
-        if (!stack) throw new Error("no GCP stack (Pulumi.<stack>.yaml with ci:cloud gcp) to lay the GCP queues out with");
-        const config = loadStackConfig(stack).config;
-        const view = fleetCapacity(catalog, readGcpSettings((key) => config[`ci:${key}`], `Pulumi.${stack}.yaml`), `Pulumi.${stack}.yaml`);
+        const { catalog, view } = catalogCapacity(file);
         process.stdout.write(json ? `${JSON.stringify(view, null, 2)}\n` : capacityTable(view, catalog.file));
         if (svg) writeFileAtomic(svg, capacityChart(view, catalog.file));
         const problems = priceProblems(catalog).map((problem) => `${catalog.file}: ${problem}`);
