@@ -15,7 +15,7 @@ export interface AgentClusterArgs {
     readonly queues: readonly { readonly key: string; readonly description: string }[];
     /**
      * The token's rotation number (`ci:buildkiteTokenRotation`): it is part of the token's
-     * description, and a new description replaces the token (the new one first, then the old is revoked).
+     * description, and a new description replaces the token (the old one stays valid until revoked by hand).
      */
     readonly tokenRotation: number;
 }
@@ -41,8 +41,11 @@ export class AgentCluster extends pulumi.ComponentResource {
         this.agentToken = new buildkite.cluster.ClusterAgentToken(
             `${name}-agent-token`,
             { clusterId: this.cluster.id, description: agentTokenDescription(args.clusterName, args.tokenRotation) },
-            // Buildkite cannot change a token's value: a new rotation number is a new token, created before the old one goes.
-            { parent: this, replaceOnChanges: ["description"], additionalSecretOutputs: ["token"] },
+            // Buildkite cannot change a token's value: a new rotation number is a new token. The old one is
+            // kept (not revoked) when replaced: the controllers' Kubernetes Secrets get the new token only
+            // at gcp-prod's next up, and every agent-stack-k8s job pod registers with its Secret's token;
+            // an operator revokes the old token once every agent runs on the new one (README, Rotation).
+            { parent: this, replaceOnChanges: ["description"], additionalSecretOutputs: ["token"], retainOnDelete: true },
         );
         this.token = pulumi.secret(this.agentToken.token);
         this.registerOutputs({ clusterId: this.cluster.id, queues: Object.keys(this.queues) });

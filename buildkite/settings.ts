@@ -67,3 +67,24 @@ export function apiTokenOf(raw: string | undefined, organization: string): strin
         throw new ProblemsError([`config ci:buildkiteApiToken: starts with "{" but is not a JSON object {"<organization>": "<token>"}`]);
     }
 }
+
+/**
+ * The problems of `ci:buildkiteApiToken` for the organizations the stack manages, one line each,
+ * never echoing the value: a JSON object that is not one, or names no token for an organization
+ * (its provider would get an empty token and fail on the first call, far from the cause).
+ */
+export function apiTokenProblems(raw: string | undefined, organizations: readonly string[], stackFile: string): string[] {
+    const where = `${stackFile}: config ci:buildkiteApiToken`;
+    if (raw === undefined || !raw.trimStart().startsWith("{")) return [];
+    let tokens: unknown;
+    try {
+        tokens = JSON.parse(raw);
+    } catch {
+        return [`${where}: starts with "{" but is not a JSON object {"<organization>": "<token>"}`];
+    }
+    if (tokens === null || typeof tokens !== "object" || Array.isArray(tokens)) return [`${where}: must be a JSON object {"<organization>": "<token>"}`];
+    const byOrganization = tokens as Record<string, unknown>;
+    return organizations
+        .filter((organization) => typeof byOrganization[organization] !== "string" || byOrganization[organization] === "")
+        .map((organization) => `${where}: no token for organization "${organization}" (keys: ${Object.keys(byOrganization).join(", ") || "none"})`);
+}

@@ -12,6 +12,8 @@ require_match KEEP_AMIS "${KEEP_AMIS:-}" '^[1-9][0-9]*$'
 
 images="$(aws_json ec2 describe-images --owners self --filters "Name=name,Values=${AMI_NAME_PREFIX}-*")"
 in_use="$(aws_json ssm get-parameter --name "${AMI_PARAMETER}" | jq -r '.Parameter.Value')"
+# Without the id of the image in use, nothing can be kept safely: delete nothing.
+require_match "${AMI_PARAMETER}" "${in_use}" "${AMI_ID_PATTERN}"
 mapfile -t stale < <(jq -r --argjson keep "${KEEP_AMIS}" '.Images | sort_by(.CreationDate) | reverse | .[$keep:] | .[].ImageId' <<<"${images}")
 total="$(jq '.Images | length' <<<"${images}")"
 echo "${total} image(s) named ${AMI_NAME_PREFIX}-*: keeping the newest ${KEEP_AMIS}, deleting ${#stale[@]}"

@@ -9,7 +9,8 @@ import * as os from "os";
 import * as path from "path";
 import { PassThrough } from "stream";
 import { main } from "../../adopt/cli";
-import { parseBuildkiteInventory, sameClusterName, sameCronline } from "../../adopt/buildkite";
+import { lookalikePipelines, parseBuildkiteInventory, sameClusterName, sameCronline } from "../../adopt/buildkite";
+import { AMI_REBUILD_PIPELINE } from "../../buildkite/pipelines";
 import { importFileProblems } from "../../adopt/import-file";
 import { MOCK_AGENT_TOKEN_PREFIX } from "../../plan/mocks/buildkite";
 
@@ -99,6 +100,21 @@ describe("adopt buildkite-prod", () => {
         };
         assert.deepEqual(moved_.unexplained.filter((line) => /pipeline-ci/.test(line)).map((line) => line.replace(/ clusterId: .*/, " clusterId")), ["difference buildkite:Pipeline/pipeline:Pipeline::pipeline-ci clusterId"]);
         assert.match(moved_.differences.find((d) => d.name === "pipeline-ci" && d.field === "clusterId")!.effect!, /moves the pipeline to cluster perf_benchmark/);
+    });
+
+    it("stops --strict before creating the AMI rebuild beside a live pipeline of the same repository under another slug", async () => {
+        const renamed = inventoryJson();
+        const edges = renamed.vllm.data.organization.pipelines.edges as { node: { slug: string } }[];
+        edges.find((e) => e.node.slug === AMI_REBUILD_PIPELINE.slug)!.node.slug = "cpu-ami-nightly";
+        const file = path.join(dir, "renamed.json");
+        fs.writeFileSync(file, JSON.stringify(renamed));
+        const other = await run(["buildkite-prod", "--live-inventory", file, "--out", path.join(dir, "renamed"), "--strict"]);
+        assert.equal(other.code, 1, other.stderr);
+        const renamed_ = JSON.parse(fs.readFileSync(path.join(dir, "renamed", "buildkite-prod.adoption.json"), "utf8")) as { unexplained: string[] };
+        assert.deepEqual(renamed_.unexplained.filter((line) => /Pipeline/.test(line)).map((line) => line.replace(/: no Terraform counterpart.*/, "")), [`created buildkite:Pipeline/pipeline:Pipeline::pipeline-${AMI_REBUILD_PIPELINE.slug}`]);
+        assert.match(other.stdout, new RegExp(`note: pipeline ${AMI_REBUILD_PIPELINE.slug} is not live, but cpu-ami-nightly builds the same repository`));
+        // The fixture's own live pipelines (perf-eval builds vLLM too) flag nothing while every program pipeline is live.
+        assert.deepEqual(lookalikePipelines(parseBuildkiteInventory(inventoryJson())), []);
     });
 
     it("creates every agent token (none can be imported) and lists the live tokens to revoke", () => {

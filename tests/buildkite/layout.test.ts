@@ -73,5 +73,14 @@ describe("buildkite layout", () => {
         assert.equal(apiTokenOf('{"vllm": "a", "tpu-commons": "b"}', "tpu-commons"), "b");
         assert.equal(apiTokenOf(undefined, "vllm"), undefined);
         assert.throws(() => apiTokenOf('{"vllm": "bkua_secretvalue"', "vllm"), (error: Error) => !error.message.includes("bkua_secretvalue"));
+        // A per-organization token object that misses one of the stack's organizations: one line, no value echoed.
+        const catalog = catalogOf(live);
+        const config = { awsAccountId: "936637512419" };
+        assert.doesNotThrow(() => planBuildkiteStack(catalog, read({ ...config, buildkiteApiToken: '{"vllm": "bkua_a", "tpu-commons": "bkua_b"}' }), "S.yaml"));
+        assert.throws(
+            () => planBuildkiteStack(catalog, read({ ...config, buildkiteApiToken: '{"vllm": "bkua_secretvalue"}' }), "S.yaml"),
+            (error: Error) => error.message === 'S.yaml: config ci:buildkiteApiToken: no token for organization "tpu-commons" (keys: vllm)' && !error.message.includes("bkua_secretvalue"),
+        );
+        assert.throws(() => planBuildkiteStack(catalog, read({ ...config, buildkiteApiToken: '{"vllm": "bkua_secretvalue"' }), "S.yaml"), /^ProblemsError: S\.yaml: config ci:buildkiteApiToken: starts with "\{" but is not a JSON object/);
     });
 });

@@ -5,14 +5,19 @@
  * text, the pipelines' steps and the AMI rebuild's schedule.
  */
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
+import { spawnSync } from "child_process";
 import * as yaml from "js-yaml";
-import { loadCatalog, queuesOf, type Catalog } from "../../catalog";
-import { agentTokenDescription, AMI_REBUILD_PIPELINE, BOOTSTRAP_SCRIPT_URL, clusterResourceName, layoutPipelines, planBuildkite, VLLM_PIPELINES } from "../../buildkite";
+import { isGuarded, renderJobGuard } from "../../aws/agent-boot";
+import { readAwsSettings } from "../../aws/settings";
+import { loadCatalog, queueNamed, queuesOf, type Catalog } from "../../catalog";
+import { agentTokenDescription, AMI_REBUILD_PIPELINE, BOOTSTRAP_SCRIPT_URL, clusterResourceName, layoutPipelines, planBuildkite, VLLM_PIPELINES, VLLM_REPOSITORY } from "../../buildkite";
 import { clusterTokenSecretOf } from "../../catalog";
 import { ENTRY_NAMES } from "../../generator/bootstrap-entries";
 import { agentTokenSecretOf } from "../../gcp/layout";
-import { AMI_REBUILD_PIPELINE_FILE } from "../../images/rebuild-pipeline";
+import { AMI_REBUILD_PIPELINE_FILE, WARM_CACHE_IMAGE } from "../../images/rebuild-pipeline";
 import { planJson, planText } from "../../plan/cli";
 import { ofType, resource, runWithMocks, type ProgramRun, type RecordedResource } from "../../plan/harness";
 import { MOCK_AGENT_TOKEN_PREFIX } from "../../plan/mocks/buildkite";
@@ -66,6 +71,8 @@ describe("buildkite-prod stack", () => {
             const tokens = ofType(run, TOKEN).filter((token) => clusterOfResource(token) === clusterResourceName(key));
             assert.equal(tokens.length, 1, `${key}: one agent token`);
             assert.equal(tokens[0].rawInputs.clusterId, `${cluster.name}-id`);
+            // A rotation must not revoke the old token before gcp-prod has copied the new one into the controllers' Secrets.
+            assert.equal(tokens[0].retainOnDelete, true, `${key}: the old token survives its replacement`);
         }
     });
 
@@ -232,6 +239,29 @@ describe("buildkite-prod stack", () => {
     it("writes tokens into the account aws-prod runs in", () => {
         assert.equal(loadStackConfig("buildkite-prod").config["ci:awsAccountId"], loadStackConfig("aws-prod").config["ci:awsAccountId"]);
         for (const provider of ofType(run, "pulumi:providers:aws")) assert.deepEqual(JSON.parse(String(provider.inputs.allowedAccountIds)), [loadStackConfig("aws-prod").config["ci:awsAccountId"]]);
+    });
+
+    it("runs each pipeline's scheduled or main builds past its queue's job guard (aws-prod's settings), and refuses its pull requests", () => {
+        const stackConfig = loadStackConfig("aws-prod").config;
+        const settings = readAwsSettings((key) => stackConfig[`ci:${key}`], "Pulumi.aws-prod.yaml");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bk-guard-"));
+        const guarded = layoutPipelines(catalog).filter((p) => isGuarded(queueNamed(catalog, p.queue, "aws")));
+        assert.ok(guarded.some((p) => p.slug === AMI_REBUILD_PIPELINE.slug), "the AMI rebuild runs on a guarded queue");
+        for (const pipeline of guarded) {
+            const hook = path.join(dir, `${pipeline.slug}.sh`);
+            fs.writeFileSync(hook, renderJobGuard(queueNamed(catalog, pipeline.queue, "aws"), settings));
+            const job = (pullRequest: string) =>
+                spawnSync("bash", ["-c", `source "$0"`, hook], {
+                    encoding: "utf8",
+                    env: { PATH: process.env.PATH, BUILDKITE_PULL_REQUEST: pullRequest, BUILDKITE_REPO: pipeline.repository, BUILDKITE_BRANCH: pipeline.defaultBranch, BUILDKITE_PIPELINE_SLUG: pipeline.slug },
+                });
+            const scheduled = job("false");
+            assert.equal(scheduled.status, 0, `${pipeline.slug}: ${scheduled.stderr}`);
+            assert.notEqual(job("42").status, 0, `${pipeline.slug}: a pull request build is refused`);
+        }
+        fs.rmSync(dir, { recursive: true, force: true });
+        // The warm-up checks out the repository vLLM's pipelines build (images/ cannot import buildkite/: buildkite/ imports it).
+        assert.equal(WARM_CACHE_IMAGE.vllmRepository, VLLM_REPOSITORY);
     });
 
     it("derives every pipeline from the catalog (no queue or cluster retyped)", () => {

