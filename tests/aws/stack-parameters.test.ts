@@ -3,12 +3,17 @@ import { loadCatalog, queueNamed, queuesOf, type AwsQueue, type Catalog } from "
 import { readAwsSettings, type AwsSettings } from "../../aws/settings";
 import { agentBootOf } from "../../aws/agent-boot";
 import {
+    acceleratorOf,
+    BUILDKITE_AMI_OWNER,
     NETWORK_PARAMETERS,
     queueStackParameters,
+    runsUntrustedCode,
     stackNameOf,
     templateUrlOf,
 } from "../../aws/stack-parameters";
 import { parameterProblems } from "../../aws/stack-template";
+import * as fs from "fs";
+import { sharedFixture } from "../support/fixtures";
 import { CATALOG_FILE, editedCatalog, realTemplateRules, replaceAfter, TEMPLATE_VERSIONS } from "./helpers";
 
 const BOOTSTRAP_URL = "https://example.com/gpu-bootstrap.sh";
@@ -31,6 +36,35 @@ describe("Elastic CI Stack parameters", () => {
         assert.equal(stackNameOf({ name: "cpu_queue_premerge_us_east_1" }), "bk-cpu-queue-premerge-us-east-1");
         assert.equal(stackNameOf({ name: "gpu_1_queue", aws: { stackName: "bk-gpu-1-queue-ci" } }), "bk-gpu-1-queue-ci");
         assert.equal(templateUrlOf("6.21.0"), "https://s3.amazonaws.com/buildkite-aws-stack/v6.21.0/aws-stack.yml");
+    });
+
+    it("lists every queue's parameters sorted by name (the plan's bytes do not depend on the order they were set in)", () => {
+        for (const queue of queuesOf(catalog, "aws")) {
+            const names = Object.keys(parametersOf(catalog, queue));
+            assert.deepEqual(names, [...names].sort(), queue.name);
+        }
+    });
+
+    it("knows which queues run untrusted code: premerge ones, and every queue whose machines carry an accelerator", () => {
+        const queue = (name: string) => queueNamed(catalog, name, "aws");
+        assert.equal(acceleratorOf(catalog, queue("gpu_1_queue")), "nvidia-l4", "from the machine type when the queue does not say");
+        assert.equal(acceleratorOf(catalog, queue("cpu_queue_postmerge")), undefined);
+        assert.equal(acceleratorOf(catalog, queueNamed(catalog, "mithril-h100-pool")), undefined, "no machine: no accelerator");
+        assert.equal(runsUntrustedCode(catalog, queue("small_cpu_queue_premerge")), true);
+        assert.equal(runsUntrustedCode(catalog, queue("gpu_1_queue")), true);
+        assert.equal(runsUntrustedCode(catalog, queue("cpu_queue_postmerge")), false);
+        assert.equal(runsUntrustedCode(catalog, queue("cpu_queue_release")), false);
+        // The rule on its own, on queues lint would refuse: a GPU queue is untrusted whatever its stage.
+        const unsaid = structuredClone(queue("gpu_1_queue"));
+        delete unsaid.machine.accelerator;
+        assert.equal(acceleratorOf(catalog, unsaid), "nvidia-l4", "from the machine type when the queue does not say");
+        assert.equal(runsUntrustedCode(catalog, { ...unsaid, stage: "postmerge" }), true);
+    });
+
+    it("takes the Elastic CI Stack AMIs from the account upstream's Packer templates name", () => {
+        const template = fs.readFileSync(sharedFixture("reference", "ci-infra", "packer", "gpu", "buildkite-gpu-ami.pkr.hcl"), "utf8");
+        assert.match(template, new RegExp(`owners\\s*=\\s*\\["${BUILDKITE_AMI_OWNER}"\\]`));
+        assert.match(BUILDKITE_AMI_OWNER, /^\d{12}$/);
     });
 
     it("starts every queue from the shared defaults, every value a string", () => {
