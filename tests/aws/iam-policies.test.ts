@@ -55,6 +55,10 @@ describe("access profiles", () => {
         ]);
         assert.deepEqual(queueCapabilities(catalog, queue("pr_builds")).slice(-1), ["readCompilerCache"]);
         assert.deepEqual(queueCapabilities(catalog, queue("main_builds")).slice(-1), ["writeCompilerCache"]);
+        // The profile's capabilities first, then the cache access, if any, and nothing else.
+        assert.deepEqual(queueCapabilities(catalog, queue("pr_builds")), [...ACCESS_PROFILES.premerge, "readCompilerCache"]);
+        assert.deepEqual(queueCapabilities(catalog, queue("releases")), [...ACCESS_PROFILES.release]);
+        assert.deepEqual(queueCapabilities(catalog, queue("gpu_tests")), [...ACCESS_PROFILES["gpu-test"]]);
     });
 
     it("give premerge and GPU tests no write on any postmerge or release artifact", () => {
@@ -117,8 +121,17 @@ describe("the trust-boundary check itself", () => {
 });
 
 describe("AMI build policy", () => {
-    const document = amiBuildPolicy({ region: "us-east-1", amiParameter: "/buildkite/cpu-build-ami/us-east-1", targetStacks: ["bk-a", "bk-b"] });
+    const args = { region: "us-east-1", amiParameter: "/buildkite/cpu-build-ami/us-east-1", targetStacks: ["bk-a", "bk-b"] };
+    const document = amiBuildPolicy(args);
     const statements = statementsOf(document);
+
+    it("is part of the building queue's policy, beside its capabilities, and of no other queue's", () => {
+        const sids = (policy: PolicyDocument) => statementsOf(policy).map((statement) => statement.Sid);
+        const withBuild = sids(queuePolicy(catalog, queue("ami_builds"), ctx, args));
+        for (const sid of sids(document)) assert.ok(withBuild.includes(sid), `${sid} in the AMI queue's policy`);
+        for (const sid of sids(capabilitiesPolicy(queueCapabilities(catalog, queue("ami_builds")), ctx))) assert.ok(withBuild.includes(sid), `${sid} kept`);
+        assert.ok(!sids(queuePolicy(catalog, queue("main_builds"), ctx)).some((sid) => sids(document).includes(sid)));
+    });
 
     it("writes only the AMI parameter's and the builder parameters' folders, in its region", () => {
         const ssmWrites = statements.flatMap((s) => asList(s.Action).filter((a) => a.startsWith("ssm:") && mayWrite(a)).flatMap(() => asList(s.Resource)));
