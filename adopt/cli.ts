@@ -18,6 +18,7 @@ import { adopt } from "./engine";
 import { renderAdoption, secretLeaks } from "./outputs";
 import { adoptableStacks, stackAdoption } from "./stacks";
 import { readTerraformStates, TerraformStateError } from "./terraform-state";
+import { runMain } from "../lib/cli-entry";
 
 const USAGE = `usage: npm run adopt -- STACK --terraform-state FILE [--terraform-state FILE ...] [--live-inventory FILE] [--out DIR] [--strict]
 
@@ -117,14 +118,4 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     }
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => {
-            process.exitCode = code;
-        },
-        (error) => {
-            process.stderr.write(`error: internal: ${(error as Error).message.split("\n")[0]}\n`);
-            process.exitCode = 2;
-        },
-    );
-}
+if (require.main === module) runMain(main, "error: internal: ");

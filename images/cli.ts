@@ -17,6 +17,7 @@ import { ProblemsError, problemsOf } from "../lib/problems";
 import { listStacks, loadStackConfig, PROJECT_ROOT } from "../plan/stack-config";
 import { gpuBuildCommands } from "./gpu-image";
 import { AMI_REBUILD_PIPELINE_FILE, rebuildPipelineYaml } from "./rebuild-pipeline";
+import { runMain } from "../lib/cli-entry";
 
 /** The fleet catalog, from the repository root. */
 const CATALOG_FILE = path.join("catalog", "queues.yaml");
@@ -76,11 +77,4 @@ export function main(argv: string[], root = PROJECT_ROOT, out = process.stdout, 
     }
 }
 
-if (require.main === module) {
-    try {
-        process.exitCode = main(process.argv.slice(2));
-    } catch (error) {
-        process.stderr.write(`error: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}\n`);
-        process.exitCode = 2;
-    }
-}
+if (require.main === module) runMain(main);

@@ -21,6 +21,7 @@ import { readGcpSettings } from "../gcp/settings";
 import { listStacks, loadStackConfig } from "../plan/stack-config";
 import { fleetLintProblems } from "./fleet-lint";
 import { planBuildkite } from "../buildkite/layout";
+import { runMain } from "../lib/cli-entry";
 
 const USAGE = "usage: npm run catalog -- <lint|show> [catalog.yaml] | schema | capacity [catalog.yaml] [--svg FILE] [--json]";
 
@@ -132,12 +133,4 @@ export function main(argv: string[]): number {
     return 0;
 }
 
-if (require.main === module) {
-    try {
-        process.exitCode = main(process.argv.slice(2));
-    } catch (error) {
-        // Not an input problem: still one line, no stack trace for the person at the terminal.
-        process.stderr.write(`error: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}\n`);
-        process.exitCode = 2;
-    }
-}
+if (require.main === module) runMain(main);

@@ -10,6 +10,7 @@ import { parseArgs } from "util";
 import { runWithMocks, type ProgramRun, type RecordedResource } from "./harness";
 import { listStacks, loadStackConfig } from "./stack-config";
 import { summaryKeys } from "./summary";
+import { runMain } from "../lib/cli-entry";
 
 const USAGE = `usage: npm run plan -- [STACK ...] [--json] [--catalog FILE]
 
@@ -125,14 +126,4 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => {
-            process.exitCode = code;
-        },
-        (error) => {
-            process.stderr.write(`error: ${(error as Error).message.split("\n")[0]}\n`);
-            process.exitCode = 2;
-        },
-    );
-}
+if (require.main === module) runMain(main);
