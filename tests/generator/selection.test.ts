@@ -144,7 +144,7 @@ describe("generator selection", function () {
             assert.equal(isDocsOnlyDiff([""], VLLM_SETTINGS), false);
         });
         it("a file needs to match one prefix or one suffix, not all of them", function () {
-            const settings = { ...VLLM_SETTINGS, docsOnly: { prefixes: ["docs/", "site/"], suffixes: [".md", ".rst"], exact: [] } };
+            const settings = { ...VLLM_SETTINGS, docsOnly: { ...VLLM_SETTINGS.docsOnly, prefixes: ["docs/", "site/"], suffixes: [".md", ".rst"], exact: [] } };
             assert.equal(isDocsOnlyDiff(["docs/a.py", "site/b.py"], settings), true);
             assert.equal(isDocsOnlyDiff(["vllm/a.md", "vllm/b.rst"], settings), true);
             assert.equal(isDocsOnlyDiff(["vllm/a.py"], settings), false);
