@@ -41,12 +41,13 @@ export function decideRunAll(input: {
     const include = compileStartPatterns(input.patterns);
     const exclude = compileStartPatterns(input.excludePatterns);
     for (const file of input.changedFiles) {
-        const pattern = include.find((regex) => regex.test(file));
-        if (pattern && !exclude.some((regex) => regex.test(file))) {
+        // The reason names the pattern as written: a RegExp's `source` escapes every "/".
+        const index = include.findIndex((regex) => regex.test(file));
+        if (index >= 0 && !exclude.some((regex) => regex.test(file))) {
             return {
                 runAll: true,
                 nightlyFromLabel,
-                reason: `changed file ${file} matches the run-all pattern ${pattern.source.slice(4, -1)}`,
+                reason: `changed file ${file} matches the run-all pattern ${input.patterns[index]}`,
             };
         }
     }

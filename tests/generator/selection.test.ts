@@ -73,6 +73,12 @@ describe("generator selection", function () {
             assert.equal(dependencyMatchesPath("vllm///", "vllm/a"), true);
             assert.equal(dependencyMatchesPath("vllm", "vllmx/a"), false);
         });
+
+        it("an entry that is empty or only slashes matches nothing, not even an empty or absolute path", function () {
+            assert.equal(dependencyMatchesPath("", ""), false);
+            assert.equal(dependencyMatchesPath("//", "/etc/x"), false);
+            assert.equal(matchSourceDependencies(["/"], ["/etc/x", ""]), undefined);
+        });
     });
 
     describe("run-all", function () {
@@ -97,6 +103,32 @@ describe("generator selection", function () {
             assert.equal(labelled.nightlyFromLabel, true);
             assert.equal(decideRunAll({ ...base, ...none }).runAll, false);
         });
+
+        it("explains each run-all decision", function () {
+            const none = { changedFiles: [], patterns: [], excludePatterns: [] };
+            assert.deepEqual(decideRunAll({ ...base, ...none, runAllEnv: true }), { runAll: true, nightlyFromLabel: false, reason: "RUN_ALL=1" });
+            assert.deepEqual(decideRunAll({ ...base, ...none, torchNightly: true, labels: ["ready-run-all-tests"] }), {
+                runAll: true,
+                nightlyFromLabel: true,
+                reason: "TORCH_NIGHTLY=1",
+            });
+            assert.equal(decideRunAll({ ...base, ...none, labels: ["ready-run-all-tests"] }).reason, "the PR label ready-run-all-tests");
+            assert.deepEqual(decideRunAll({ ...base, ...none, changedFiles: ["vllm/a.py"], patterns: ["csrc/"] }), {
+                runAll: false,
+                nightlyFromLabel: false,
+                reason: "no run-all condition holds",
+            });
+            const matched = decideRunAll({ ...base, changedFiles: ["vllm/a.py", "csrc/a.cu"], patterns: ["setup\\.py", "csrc/|cmake/"], excludePatterns: [] });
+            assert.equal(matched.reason, "changed file csrc/a.cu matches the run-all pattern csrc/|cmake/", "the pattern as written, '/' unescaped");
+        });
+
+        it("a file matching any one exclude pattern does not run all", function () {
+            const decide = (changedFiles: string[]) =>
+                decideRunAll({ ...base, changedFiles, patterns: ["docker/"], excludePatterns: ["docker/Dockerfile\\.rocm", "docker/Dockerfile\\.cpu"] }).runAll;
+            assert.equal(decide(["docker/Dockerfile.cpu"]), false);
+            assert.equal(decide(["docker/Dockerfile.rocm"]), false);
+            assert.equal(decide(["docker/Dockerfile"]), true);
+        });
     });
 
     describe("docs-only", function () {
@@ -105,6 +137,17 @@ describe("generator selection", function () {
             assert.equal(isDocsOnlyDiff(["mkdocs.yml"], VLLM_SETTINGS), false);
             assert.equal(isDocsOnlyDiff([], VLLM_SETTINGS), false);
             assert.equal(isDocsOnlyDiff(["docs/a.md", "vllm/a.py"], VLLM_SETTINGS), false);
+        });
+
+        it("ignores empty diff entries, and a diff of empty entries is not docs-only", function () {
+            assert.equal(isDocsOnlyDiff(["docs/a.rst", ""], VLLM_SETTINGS), true);
+            assert.equal(isDocsOnlyDiff([""], VLLM_SETTINGS), false);
+        });
+        it("a file needs to match one prefix or one suffix, not all of them", function () {
+            const settings = { ...VLLM_SETTINGS, docsOnly: { ...VLLM_SETTINGS.docsOnly, prefixes: ["docs/", "site/"], suffixes: [".md", ".rst"], exact: [] } };
+            assert.equal(isDocsOnlyDiff(["docs/a.py", "site/b.py"], settings), true);
+            assert.equal(isDocsOnlyDiff(["vllm/a.md", "vllm/b.rst"], settings), true);
+            assert.equal(isDocsOnlyDiff(["vllm/a.py"], settings), false);
         });
     });
 
@@ -142,6 +185,33 @@ describe("generator selection", function () {
             assert.deepEqual(decision.match, { file: "vllm/a.py", dependency: "vllm/" });
             assert.match(decision.reason, /vllm\/a\.py matches source_file_dependencies entry vllm\//);
         });
+
+        it("explains every rule in words (--explain)", function () {
+            const amdScript = ".buildkite/scripts/hardware_ci/run-amd-test.sh";
+            const reason = (fields: Partial<SelectableStep>, overrides: Partial<SelectionContext>) => decideRun(selectable(fields), context(overrides));
+            assert.deepEqual(reason({ key: "image-build" }, { noAuto: true }), { run: false, reason: "NOAUTO=1 blocks every step" });
+            assert.deepEqual(reason({}, { onlyStepKeys: true }), { run: true, reason: "selected by VLLM_CI_ONLY_STEP_KEYS" });
+            assert.deepEqual(reason({ key: "image-build-cpu" }, {}), { run: true, reason: "its key image-build-cpu always runs" });
+            assert.deepEqual(reason({ key: "refresh-rocm-base-amd" }, {}), { run: true, reason: "its key refresh-rocm-base-amd always runs" });
+            assert.deepEqual(reason({ optional: true }, { nightly: true }), { run: true, reason: "nightly build (NIGHTLY=1 or the run-all PR label)" });
+            assert.deepEqual(reason({ device: "mi300_1", dind: false }, { changedFiles: [amdScript] }), {
+                run: true,
+                reason: `native AMD step and ${amdScript} changed`,
+            });
+            assert.deepEqual(reason({}, { runAll: true, runAllReason: "TORCH_NIGHTLY=1" }), { run: true, reason: "run all: TORCH_NIGHTLY=1" });
+            assert.deepEqual(reason({ sourceFileDependencies: ["tests/"] }, { changedFiles: ["vllm/a.py"] }), {
+                run: false,
+                reason: "no changed file matches its source_file_dependencies",
+            });
+            assert.deepEqual(reason({ sourceFileDependencies: [] }, { changedFiles: ["vllm/a.py"] }), {
+                run: false,
+                reason: "it has no source_file_dependencies, so no change selects it",
+            });
+        });
+        it("a change to the AMD runner script does not run steps on other devices", function () {
+            const changed = context({ changedFiles: [".buildkite/scripts/hardware_ci/run-amd-test.sh"] });
+            assert.equal(decideRun(selectable({ device: "h100", dind: false, sourceFileDependencies: null }), changed).run, false);
+        });
     });
 
     describe("only-step-keys", function () {
@@ -153,6 +223,16 @@ describe("generator selection", function () {
             step({ label: "c", key: "c" }),
         ];
 
+        const message = (run: () => unknown): string => {
+            try {
+                run();
+            } catch (error) {
+                assert.ok(error instanceof GeneratorError);
+                return error.message;
+            }
+            return assert.fail("no error");
+        };
+
         it("keeps the requested keys and their transitive dependencies, in read order", function () {
             assert.deepEqual(
                 selectOnlyStepKeys(steps, ["b"]).map((s) => s.key),
@@ -163,6 +243,32 @@ describe("generator selection", function () {
             assert.throws(() => selectOnlyStepKeys(steps, ["zzz", "b", "aaa"]), /unknown CI step key\(s\): aaa, zzz/);
             assert.throws(() => selectOnlyStepKeys([step({ label: "x", key: "x", depends_on: ["nope"] })], ["x"]), /depends on unknown step nope/);
             assert.throws(() => selectOnlyStepKeys([step({ label: "x", key: "dup" }), step({ label: "y", key: "dup" })], ["dup"]), /duplicate CI step key dup/);
+        });
+
+        it("names the file, step and field of each problem", function () {
+            assert.equal(message(() => selectOnlyStepKeys(steps, ["zzz", "b"])), "field VLLM_CI_ONLY_STEP_KEYS: unknown CI step key(s): zzz");
+            assert.equal(
+                message(() => selectOnlyStepKeys([step({ label: "x", key: "x", depends_on: ["nope"] }, "jobs/x.yaml")], ["x"])),
+                'jobs/x.yaml: step "x": field depends_on: CI step x depends on unknown step nope',
+            );
+            assert.equal(
+                message(() => selectOnlyStepKeys([step({ label: "x", key: "dup" }), step({ label: "y", key: "dup" }, "jobs/b.yaml")], ["dup"])),
+                'jobs/b.yaml: step "y": field key: duplicate CI step key dup (also in jobs/a.yaml); keys must be unique with VLLM_CI_ONLY_STEP_KEYS',
+            );
+        });
+        it("several unkeyed steps are no duplicate keys; they are dropped", function () {
+            const withUnkeyed = [...steps, step({ label: "another unkeyed" })];
+            assert.deepEqual(
+                selectOnlyStepKeys(withUnkeyed, ["c"]).map((s) => s.label),
+                ["c"],
+            );
+        });
+        it("stops at a dependency cycle instead of looping", function () {
+            const cyclic = [step({ label: "p", key: "p", depends_on: ["q"] }), step({ label: "q", key: "q", depends_on: ["p"] })];
+            assert.deepEqual(
+                selectOnlyStepKeys(cyclic, ["p"]).map((s) => s.key),
+                ["p", "q"],
+            );
         });
     });
 
@@ -179,6 +285,39 @@ describe("generator selection", function () {
                     error instanceof GeneratorError &&
                     /jobs\/a\.yaml: step "[ABC]": field depends_on: dependency cycle: (a -> b -> c -> a|b -> c -> a -> b|c -> a -> b -> c)/.test(error.message),
             );
+        });
+
+        it("reports only the cycle, not the path that led to it, at the step that closes it", function () {
+            const steps = [
+                step({ label: "X", key: "x", depends_on: ["a"] }),
+                step({ label: "A", key: "a", depends_on: ["b"] }),
+                step({ label: "B", key: "b", depends_on: ["a"] }, "jobs/b.yaml"),
+            ];
+            assert.throws(
+                () => checkDependencies(steps, new Set(), () => undefined),
+                (error: unknown) => error instanceof GeneratorError && error.message === 'jobs/b.yaml: step "B": field depends_on: dependency cycle: a -> b -> a',
+            );
+            assert.throws(
+                () => checkDependencies([step({ label: "S", key: "s", depends_on: ["s"] })], new Set(), () => undefined),
+                (error: unknown) => error instanceof GeneratorError && error.message === 'jobs/a.yaml: step "S": field depends_on: dependency cycle: s -> s',
+            );
+        });
+        it("checks the depends_on of a key's first declaration", function () {
+            const steps = [
+                step({ label: "A", key: "a", depends_on: ["b"] }),
+                step({ label: "B", key: "b", depends_on: ["a"] }),
+                step({ label: "A again", key: "a" }),
+            ];
+            assert.throws(() => checkDependencies(steps, new Set(), () => undefined), /dependency cycle: a -> b -> a/);
+        });
+        it("accepts a diamond (a shared dependency is no cycle)", function () {
+            const steps = [
+                step({ label: "top", key: "top", depends_on: ["l", "r"] }),
+                step({ label: "l", key: "l", depends_on: ["base"] }),
+                step({ label: "r", key: "r", depends_on: ["base"] }),
+                step({ label: "base", key: "base" }),
+            ];
+            assert.doesNotThrow(() => checkDependencies(steps, new Set(), () => undefined));
         });
         it("reports dangling dependencies, but not keys the generator emits or derived keys", function () {
             const dangling: string[] = [];
