@@ -12,11 +12,11 @@
 import * as yaml from "js-yaml";
 import type { Catalog } from "../catalog";
 import { PRODUCTION_BRANCH } from "../lib/bundle-delivery";
+import { VLLM_REPOSITORY } from "../catalog/constants";
 import { AMI_REBUILD_PIPELINE_FILE } from "../images/rebuild-pipeline";
 import { onlyAwsQueueWith } from "./layout";
 
-/** vLLM's repository, which its pipelines build. */
-export const VLLM_REPOSITORY = "https://github.com/vllm-project/vllm.git";
+export { VLLM_REPOSITORY };
 /** This repository (the fleet): its `bootstrap.sh` starts every vLLM build, its AMI pipeline runs from it. */
 export const FLEET_REPOSITORY = "https://github.com/vllm-project/ci-infra.git";
 /** What the bootstrap step fetches: `bootstrap.sh` of this repository's production branch. */

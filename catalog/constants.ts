@@ -3,6 +3,9 @@
  * them). No dependencies: the generator bundle imports this cheaply.
  */
 
+/** vLLM's repository: its pipelines build it, the warm-cache AMI pre-builds its image. */
+export const VLLM_REPOSITORY = "https://github.com/vllm-project/vllm.git";
+
 /** Where a queue's agents run. */
 export const PROVIDERS = ["aws", "gke", "tpu", "gce", "k8s", "external"] as const;
 

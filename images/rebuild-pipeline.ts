@@ -12,6 +12,7 @@
  * comes from the catalog, the AWS stack's settings or the module that owns it.
  */
 import type { AwsQueue, Catalog } from "../catalog";
+import { VLLM_REPOSITORY } from "../catalog/constants";
 import { amiBuildsOf, type AmiBuild } from "../aws/fleet-problems";
 import { AMI_BUILDER_PARAMETERS } from "../aws/iam-policies";
 import type { AwsSettings } from "../aws/settings";
@@ -43,7 +44,7 @@ export const WARM_CACHE_IMAGE = {
     postmergeTag: "latest",
     /** The vLLM step that uploads the bake file of the postmerge image (its AMD twin uploads one of the same name). */
     bakeConfigStep: "image-build",
-    vllmRepository: "https://github.com/vllm-project/vllm.git",
+    vllmRepository: VLLM_REPOSITORY,
     packerVersion: "1.11.2",
     yqVersion: "v4.44.3",
 } as const;
